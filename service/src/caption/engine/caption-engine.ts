@@ -1,0 +1,55 @@
+import { DecodingOptions } from './decoding/decoding-options';
+import { ModelDtype } from './model/model-spec';
+
+export type { DecodingOptions, ModelDtype };
+
+/** What the rest of the service knows about the loaded model. */
+export interface EngineInfo {
+  dtype: ModelDtype;
+  /** sha256 naming the exact weights (source files) in use. */
+  fingerprint: string;
+  /** The intake resizes every image to this. */
+  inputSize: { width: number; height: number };
+  workers: number;
+  threadsPerWorker: number;
+}
+
+export interface EngineJob {
+  id: string;
+  /** inputSize 8-bit RGB, row-major, 3 bytes a pixel. Ownership passes to the engine. */
+  rgb: Uint8Array;
+  options: DecodingOptions;
+}
+
+export interface EngineResult {
+  text: string;
+  tokenIds: number[];
+  encoderMs: number;
+  decodingMs: number;
+  /** Images that shared the encoder batch. */
+  batchImages: number;
+}
+
+/** How the engine reports each job of a batch; each job gets exactly one call. */
+export interface EngineSink {
+  onResult(id: string, result: EngineResult): void;
+  onCancelled(id: string): void;
+  onError(id: string, error: Error): void;
+}
+
+/**
+ * The boundary between the service and the inference runtime. Only implementations of this
+ * interface load ONNX Runtime or transformers.js; tests swap in a fake.
+ */
+export interface CaptionEngine {
+  load(): Promise<EngineInfo>;
+  /** How many batches can run at once (inference workers). */
+  readonly slots: number;
+  /** Runs a batch on a free slot; resolves when that slot is free again. */
+  runBatch(jobs: EngineJob[], sink: EngineSink): Promise<void>;
+  /** Drops a job: it leaves its batch at the next decoder step and gets onCancelled. */
+  cancel(id: string): void;
+  dispose(): Promise<void>;
+}
+
+export const CAPTION_ENGINE = Symbol('CAPTION_ENGINE');

@@ -1,0 +1,61 @@
+import { Logger, Provider } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { CAPTION_ENGINE } from './caption-engine';
+import { recordedRevision, resolveModelDir } from './model/model-store';
+import { OnnxEngine } from './onnx/onnx-engine';
+
+export const MODEL_SOURCE = Symbol('MODEL_SOURCE');
+
+/** The model folder in use: MODEL_DIR, or the cache (downloaded first when allowed). */
+export class ResolvedModel {
+  private readonly logger = new Logger('ModelFiles');
+  private located?: Promise<string>;
+  private folder?: string;
+
+  constructor(private readonly config: AppConfig) {}
+
+  locate(): Promise<string> {
+    this.located ??= resolveModelDir(
+      {
+        modelId: this.config.model.id,
+        revision: this.config.model.revision,
+        hubUrl: this.config.model.hubUrl,
+        cacheDir: this.config.model.cacheDir,
+        allowRemote: this.config.model.allowRemote,
+        localDir: this.config.model.dir,
+      },
+      this.config.model.dtype,
+      (message) => this.logger.log(message),
+    ).then((dir) => (this.folder = dir));
+    return this.located;
+  }
+
+  dir(): string {
+    if (!this.folder) throw new Error('model folder not resolved yet');
+    return this.folder;
+  }
+
+  /** The pinned commit: MODEL_REVISION, else what model:pull recorded, else "local". */
+  revision(): string {
+    return this.config.model.revision ?? recordedRevision(this.dir()) ?? 'local';
+  }
+}
+
+export const engineProviders: Provider[] = [
+  { provide: MODEL_SOURCE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new ResolvedModel(config) },
+  {
+    provide: CAPTION_ENGINE,
+    inject: [APP_CONFIG, MODEL_SOURCE],
+    useFactory: (config: AppConfig, source: ResolvedModel) => {
+      const logger = new Logger('OnnxEngine');
+      return new OnnxEngine({
+        locateModel: () => source.locate(),
+        dtype: config.model.dtype,
+        workers: config.engine.workers,
+        threadsPerWorker: config.engine.threads,
+        fallbackCacheDir: config.model.cacheDir,
+        log: (message) => logger.log(message),
+      });
+    },
+  },
+];

@@ -1,0 +1,136 @@
+import type * as ort from 'onnxruntime-node';
+import { DecodingOptions } from '../decoding/decoding-options';
+import { SequenceSearch, createSequenceSearch } from '../decoding/sequence-search';
+import { ModelSpec } from '../model/model-spec';
+import { StepOutput, TensorMap } from './onnx-caption-model';
+
+/** The parts of OnnxCaptionModel the generator uses (a fake can stand in for tests). */
+export interface StepModel {
+  readonly spec: ModelSpec;
+  readonly stepReadsEncoderStates: boolean;
+  encode(pixels: Float32Array, images: number): Promise<ort.Tensor>;
+  crossAttention(states: ort.Tensor): Promise<TensorMap>;
+  decodeStep(inputIds: number[], past: ort.Tensor[], hoisted: TensorMap, states?: ort.Tensor): Promise<StepOutput>;
+  emptyPast(rows: number): ort.Tensor[];
+}
+
+export interface BatchItem {
+  id: string;
+  /** [3, H, W] normalized pixel values. */
+  pixels: Float32Array;
+  options: DecodingOptions;
+}
+
+export interface ItemResult {
+  id: string;
+  tokenIds: number[];
+  encoderMs: number;
+  decodingMs: number;
+  batchImages: number;
+}
+
+export interface BatchHooks {
+  isCancelled(id: string): boolean;
+  onResult(result: ItemResult): void;
+  onCancelled(id: string): void;
+  /** Lets cancel messages in between decoder steps. */
+  yieldToEvents(): Promise<void>;
+}
+
+export type GatherRows = (source: ort.Tensor, rows: number[]) => ort.Tensor;
+
+interface Active {
+  item: BatchItem;
+  image: number;
+  search: SequenceSearch;
+}
+
+/**
+ * Captions a batch of images together: one encoder run and one cross-attention run for all of
+ * them, then decoder steps over every live row (images x beams). An image leaves the batch as
+ * soon as its search is done or it is cancelled; the rest carry on. Images cannot join a
+ * running batch: the exported decoder has no attention mask or position input, so every row of
+ * a step must be at the same position.
+ */
+export async function generateBatch(
+  model: StepModel,
+  items: BatchItem[],
+  hooks: BatchHooks,
+  gatherRows: GatherRows,
+): Promise<void> {
+  const spec = model.spec;
+  const images = items.length;
+  const plane = 3 * spec.imageSize.width * spec.imageSize.height;
+  const pixels = new Float32Array(images * plane);
+  items.forEach((item, i) => pixels.set(item.pixels, i * plane));
+
+  const started = performance.now();
+  const states = await model.encode(pixels, images);
+  const hoisted = await model.crossAttention(states);
+  const encoderMs = performance.now() - started;
+  const decodeStarted = performance.now();
+
+  let active: Active[] = items.map((item, image) => ({
+    item,
+    image,
+    search: createSequenceSearch(item.options, spec),
+  }));
+  let rowImages: number[] = [];
+  let rowHoisted: TensorMap = {};
+  let rowStates: ort.Tensor | undefined;
+  const layoutRows = () => {
+    rowImages = active.flatMap((a) => new Array<number>(a.search.rowCount).fill(a.image));
+    rowHoisted = Object.fromEntries(Object.entries(hoisted).map(([name, t]) => [name, gatherRows(t, rowImages)]));
+    rowStates = model.stepReadsEncoderStates ? gatherRows(states, rowImages) : undefined;
+  };
+  layoutRows();
+  let past = model.emptyPast(rowImages.length);
+
+  while (active.length > 0) {
+    const before = active.length;
+    const keptRows: number[] = [];
+    let row = 0;
+    active = active.filter((a) => {
+      const rows = a.search.rowCount;
+      const cancelled = hooks.isCancelled(a.item.id);
+      if (cancelled) hooks.onCancelled(a.item.id);
+      else for (let r = 0; r < rows; r++) keptRows.push(row + r);
+      row += rows;
+      return !cancelled;
+    });
+    if (active.length === 0) break;
+    if (active.length !== before) {
+      past = past.map((t) => gatherRows(t, keptRows));
+      layoutRows();
+    }
+
+    const tokens = active.flatMap((a) => a.search.nextTokens());
+    const out = await model.decodeStep(tokens, past, rowHoisted, rowStates);
+
+    const nextRows: number[] = [];
+    const survivors: Active[] = [];
+    let firstRow = 0;
+    for (const a of active) {
+      const sources = a.search.advance(out, firstRow);
+      if (a.search.done) {
+        hooks.onResult({
+          id: a.item.id,
+          tokenIds: a.search.result(),
+          encoderMs,
+          decodingMs: performance.now() - decodeStarted,
+          batchImages: images,
+        });
+      } else {
+        survivors.push(a);
+        for (const s of sources) nextRows.push(firstRow + s);
+      }
+      firstRow += a.search.rowCount;
+    }
+    const layoutChanged = survivors.length !== active.length;
+    active = survivors;
+    if (active.length === 0) break;
+    past = out.presents.map((t) => gatherRows(t, nextRows));
+    if (layoutChanged) layoutRows();
+    await hooks.yieldToEvents();
+  }
+}

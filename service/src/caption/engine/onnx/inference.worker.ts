@@ -1,0 +1,109 @@
+/**
+ * Inference worker thread: owns the ONNX Runtime sessions and the tokenizer, runs one batch at
+ * a time, and never shares the HTTP thread's event loop, so health checks and metrics answer
+ * while it computes.
+ */
+import { GPT2Tokenizer } from '@huggingface/transformers';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { normalizePixels } from '../model/pixels';
+import { generateBatch } from './batch-generator';
+import { findOrPrepare } from './model-preparer';
+import { OnnxCaptionModel, gatherRows } from './onnx-caption-model';
+import { HostMessage, WorkerInit, WorkerJob, WorkerMessage } from './worker-protocol';
+
+const port = parentPort;
+if (!port) throw new Error('inference.worker must run as a worker thread');
+
+const init = workerData as WorkerInit;
+const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+const cancelled = new Set<string>();
+const queue: WorkerJob[][] = [];
+let model: OnnxCaptionModel | undefined;
+let tokenizer: GPT2Tokenizer | undefined;
+let running = false;
+
+port.on('message', (message: HostMessage) => {
+  if (message.type === 'cancel') {
+    cancelled.add(message.id);
+    return;
+  }
+  queue.push(message.jobs);
+  void drain();
+});
+
+async function start(): Promise<void> {
+  const prepareLog: string[] = [];
+  const prepared = await findOrPrepare(init.modelDir, init.dtype, init.fallbackCacheDir, (m) => {
+    prepareLog.push(m);
+    send({ type: 'log', message: m });
+  });
+  model = await OnnxCaptionModel.load(prepared, init.threads);
+  tokenizer = new GPT2Tokenizer(
+    JSON.parse(readFileSync(join(init.modelDir, 'tokenizer.json'), 'utf8')),
+    JSON.parse(readFileSync(join(init.modelDir, 'tokenizer_config.json'), 'utf8')),
+  );
+  send({
+    type: 'ready',
+    spec: prepared.spec,
+    fingerprint: prepared.manifest.fingerprint,
+    prepareLog,
+    encoderWeightsSigned: model.encoderWeightsSigned,
+  });
+}
+
+async function drain(): Promise<void> {
+  if (running || !model || !tokenizer) return;
+  running = true;
+  try {
+    for (let jobs = queue.shift(); jobs; jobs = queue.shift()) await runBatch(model, tokenizer, jobs);
+  } finally {
+    running = false;
+  }
+}
+
+async function runBatch(loaded: OnnxCaptionModel, words: GPT2Tokenizer, jobs: WorkerJob[]): Promise<void> {
+  const live = jobs.filter((job) => {
+    if (!cancelled.delete(job.id)) return true;
+    send({ type: 'cancelled', id: job.id });
+    return false;
+  });
+  try {
+    if (live.length > 0) {
+      const items = live.map((job) => ({
+        id: job.id,
+        pixels: normalizePixels(job.rgb, loaded.spec),
+        options: job.options,
+      }));
+      await generateBatch(
+        loaded,
+        items,
+        {
+          isCancelled: (id) => cancelled.has(id),
+          onCancelled: (id) => {
+            cancelled.delete(id);
+            send({ type: 'cancelled', id });
+          },
+          onResult: (result) => {
+            cancelled.delete(result.id);
+            const text = words.decode(result.tokenIds, { skip_special_tokens: true }).trim();
+            send({ type: 'result', text, ...result });
+          },
+          // A macrotask turn, so that queued 'cancel' messages are handled between steps.
+          yieldToEvents: () => new Promise((resolve) => setImmediate(resolve)),
+        },
+        gatherRows,
+      );
+    }
+  } catch (error) {
+    send({ type: 'failed', ids: live.map((j) => j.id), message: (error as Error).message });
+  } finally {
+    send({ type: 'batch-done', images: live.length });
+  }
+}
+
+start().catch((error: Error) => {
+  // Surfaces as the worker's 'error' event on the host, with this message.
+  throw error;
+});

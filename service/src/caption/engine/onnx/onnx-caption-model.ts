@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { StepScores } from '../decoding/sequence-search';
+import { ModelSpec } from '../model/model-spec';
+import { ENCODER_STATE_INPUT, signMatMulIntegerWeights } from './graph-optimizer';
+import { LOG_PROBS_OUTPUT, PreparedModel } from './model-preparer';
+import { decodeModel, encodeModel } from './onnx-proto';
+
+export type TensorMap = Record<string, ort.Tensor>;
+
+export interface StepOutput extends StepScores {
+  presents: ort.Tensor[];
+}
+
+/**
+ * The three ONNX Runtime sessions of a prepared model: the ViT encoder, the once-per-image
+ * cross-attention graph and the per-token decoder step. Everything here runs on the calling
+ * thread, so it lives in the engine worker.
+ */
+export class OnnxCaptionModel {
+  readonly pastNames: string[];
+  readonly presentNames: string[];
+  readonly headDim: number;
+
+  private constructor(
+    readonly prepared: PreparedModel,
+    private readonly encoder: ort.InferenceSession,
+    private readonly once: ort.InferenceSession,
+    private readonly step: ort.InferenceSession,
+    readonly encoderWeightsSigned: number,
+  ) {
+    const spec = prepared.spec;
+    this.pastNames = [];
+    this.presentNames = [];
+    for (let layer = 0; layer < spec.decoderLayers; layer++) {
+      for (const kv of ['key', 'value']) {
+        this.pastNames.push(`past_key_values.${layer}.${kv}`);
+        this.presentNames.push(`present.${layer}.${kv}`);
+      }
+    }
+    this.headDim = spec.decoderHiddenSize / spec.decoderHeads;
+  }
+
+  static async load(prepared: PreparedModel, threads: number): Promise<OnnxCaptionModel> {
+    const options: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    };
+    let encoderSource: string | Uint8Array = prepared.encoderPath;
+    let signed = 0;
+    if (prepared.dtype === 'q8' && cpuHasVnni()) {
+      const model = decodeModel(await readFile(prepared.encoderPath), prepared.encoderPath);
+      signed = signMatMulIntegerWeights(model.graph);
+      if (signed > 0) encoderSource = encodeModel(model);
+    }
+    const encoder = await ort.InferenceSession.create(encoderSource as Uint8Array, options);
+    const once = await ort.InferenceSession.create(prepared.oncePath, options);
+    const step = await ort.InferenceSession.create(prepared.stepPath, options);
+    return new OnnxCaptionModel(prepared, encoder, once, step, signed);
+  }
+
+  get spec(): ModelSpec {
+    return this.prepared.spec;
+  }
+
+  get stepReadsEncoderStates(): boolean {
+    return this.prepared.manifest.stepReadsEncoderStates;
+  }
+
+  get hoistedNames(): string[] {
+    return this.prepared.manifest.hoisted.map((h) => h.name);
+  }
+
+  /** pixels: [images, 3, H, W] normalized. Returns encoder states [images, seq, hidden]. */
+  async encode(pixels: Float32Array, images: number): Promise<ort.Tensor> {
+    const { width, height } = this.spec.imageSize;
+    const input = new ort.Tensor('float32', pixels, [images, 3, height, width]);
+    const out = await this.encoder.run({ [this.encoder.inputNames[0]]: input });
+    return out[this.encoder.outputNames[0]];
+  }
+
+  /** The cross-attention keys/values of each image, batch-major. */
+  async crossAttention(states: ort.Tensor): Promise<TensorMap> {
+    const out = await this.once.run({ [ENCODER_STATE_INPUT]: states });
+    const hoisted: TensorMap = {};
+    for (const name of this.hoistedNames) hoisted[name] = out[name];
+    return hoisted;
+  }
+
+  async decodeStep(inputIds: number[], past: ort.Tensor[], hoisted: TensorMap, states?: ort.Tensor): Promise<StepOutput> {
+    const feeds: TensorMap = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(inputIds, (t) => BigInt(t)), [inputIds.length, 1]),
+      ...hoisted,
+    };
+    this.pastNames.forEach((name, i) => (feeds[name] = past[i]));
+    if (this.stepReadsEncoderStates) {
+      if (!states) throw new Error('the decoder step needs encoder states');
+      feeds[ENCODER_STATE_INPUT] = states;
+    }
+    const out = await this.step.run(feeds);
+    const [rows, positions, vocab] = out.logits.dims;
+    const last = (t: ort.Tensor) => {
+      const data = t.data as Float32Array;
+      return positions === 1 ? data : lastPosition(data, rows, positions, vocab);
+    };
+    return {
+      logits: last(out.logits),
+      logProbs: last(out[LOG_PROBS_OUTPUT]),
+      presents: this.presentNames.map((name) => out[name]),
+    };
+  }
+
+  emptyPast(rows: number): ort.Tensor[] {
+    return this.pastNames.map(
+      () => new ort.Tensor('float32', new Float32Array(0), [rows, this.spec.decoderHeads, 0, this.headDim]),
+    );
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.encoder.release(), this.once.release(), this.step.release()]);
+  }
+}
+
+function lastPosition(data: Float32Array, rows: number, positions: number, vocab: number): Float32Array {
+  const out = new Float32Array(rows * vocab);
+  for (let r = 0; r < rows; r++) out.set(data.subarray(((r + 1) * positions - 1) * vocab, (r + 1) * positions * vocab), r * vocab);
+  return out;
+}
+
+/** Builds a tensor whose row i is row `rows[i]` of `source` (dim 0 is the batch). */
+export function gatherRows(source: ort.Tensor, rows: number[]): ort.Tensor {
+  const rowSize = source.dims.slice(1).reduce((a, b) => a * b, 1);
+  const data = source.data as Float32Array;
+  const isIdentity = rows.length === source.dims[0] && rows.every((r, i) => r === i);
+  if (isIdentity) return source;
+  const out = new Float32Array(rows.length * rowSize);
+  rows.forEach((r, i) => out.set(data.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize));
+  return new ort.Tensor(source.type as 'float32', out, [rows.length, ...source.dims.slice(1)]);
+}
+
+let vnni: boolean | undefined;
+/** VNNI computes uint8 x int8 products without the int16 saturation of older AVX2 kernels. */
+export function cpuHasVnni(): boolean {
+  if (vnni === undefined) {
+    try {
+      const flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+      vnni = /\b(avx512_vnni|avx_vnni)\b/.test(flags);
+    } catch {
+      vnni = false;
+    }
+  }
+  return vnni;
+}
