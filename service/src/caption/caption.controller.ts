@@ -1,0 +1,38 @@
+import { Controller, HttpCode, Post, UseGuards, UseInterceptors } from '@nestjs/common';
+import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../common/problem/api-problems.decorator';
+import { CaptionAdmissionGuard } from './caption-admission.guard';
+import { CaptionOptions, ClientGone, UploadedImage } from './caption-request.decorators';
+import { CaptionUploadInterceptor } from './caption-upload.interceptor';
+import { CaptionService } from './caption.service';
+import { ApiCaptionBody, ApiCaptionOptions } from './caption.openapi';
+import { CaptionResponseDto } from './dto/caption-response.dto';
+
+@ApiTags('caption')
+@Controller('caption')
+export class CaptionController {
+  constructor(private readonly captions: CaptionService) {}
+
+  @Post()
+  @HttpCode(200)
+  @UseGuards(CaptionAdmissionGuard)
+  @UseInterceptors(CaptionUploadInterceptor)
+  @ApiOperation({
+    summary: 'Caption an image',
+    description:
+      "Multipart field `file` (as the seed service), or the raw image bytes with Content-Type image/*. " +
+      'JPEG, PNG, WebP, GIF (first frame), TIFF (first page) and AVIF; the type is read from the bytes.',
+  })
+  @ApiConsumes('multipart/form-data', 'image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/tiff', 'image/avif')
+  @ApiCaptionBody()
+  @ApiCaptionOptions()
+  @ApiOkResponse({ type: CaptionResponseDto, description: 'The caption, with the model and decoding used.' })
+  @ApiProblems(400, 413, 415, 422, 429, 500, 503, 504)
+  caption(
+    @UploadedImage() image: Buffer,
+    @CaptionOptions() options: Record<string, unknown>,
+    @ClientGone() clientGone: AbortSignal,
+  ): Promise<CaptionResponseDto> {
+    return this.captions.caption(image, options, clientGone);
+  }
+}

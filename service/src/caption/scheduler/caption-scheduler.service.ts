@@ -1,0 +1,232 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { ProblemError } from '../../common/problem/problem.error';
+import { CaptionMetrics, RejectionReason } from '../../metrics/caption-metrics.service';
+import { CAPTION_ENGINE, CaptionEngine, DecodingOptions, EngineResult } from '../engine/caption-engine';
+import { ModelStatusService } from '../model-status.service';
+
+export interface ScheduledCaption extends EngineResult {
+  queueMs: number;
+}
+
+/** A client that went away: nobody is left to answer, so no response is written. */
+export class ClientClosedError extends Error {}
+
+interface Ticket {
+  id: string;
+  rgb: Uint8Array;
+  options: DecodingOptions;
+  enqueuedAt: number;
+  startedAt?: number;
+  state: 'queued' | 'running' | 'settled';
+  timer: NodeJS.Timeout;
+  resolve(result: ScheduledCaption): void;
+  reject(error: Error): void;
+}
+
+/**
+ * The bounded queue in front of the engine. Requests wait here (at most QUEUE_MAX, else 429 at
+ * once with a Retry-After from the queue depth and recent service time); whenever an engine slot
+ * is free, up to ENGINE_MAX_BATCH waiting images go together, after waiting at most
+ * ENGINE_MAX_WAIT_MS for company. Every request has a deadline (REQUEST_TIMEOUT_MS -> 504) and
+ * is dropped from the queue, or from its running batch at the next decoder step, when it times
+ * out or its client disconnects.
+ */
+@Injectable()
+export class CaptionScheduler implements OnModuleDestroy {
+  private readonly logger = new Logger(CaptionScheduler.name);
+  private readonly queue: Ticket[] = [];
+  private readonly running = new Map<string, Ticket>();
+  private busySlots = 0;
+  private batchTimer?: NodeJS.Timeout;
+  private draining = false;
+  private drained?: () => void;
+  /** Exponentially weighted seconds of engine time per image. */
+  private secondsPerImage = 1;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CAPTION_ENGINE) private readonly engine: CaptionEngine,
+    private readonly status: ModelStatusService,
+    private readonly metrics: CaptionMetrics,
+  ) {
+    this.publishDepth();
+  }
+
+  /** Refuses early (before the upload is read) when a caption could not be accepted anyway. */
+  assertAccepting(): void {
+    if (this.draining) throw this.refusal('draining', 'The service is shutting down; retry on another instance.');
+    if (!this.status.isReady) throw this.refusal('not_ready', 'The model is still loading; retry shortly.');
+    if (this.queue.length >= this.config.queue.max) {
+      throw this.refusal('queue_full', `${this.queue.length} captions are already waiting.`, {
+        'Retry-After': String(this.retryAfterSeconds()),
+      });
+    }
+  }
+
+  submit(rgb: Uint8Array, options: DecodingOptions, clientGone: AbortSignal): Promise<ScheduledCaption> {
+    this.assertAccepting();
+    return new Promise<ScheduledCaption>((resolve, reject) => {
+      const ticket: Ticket = {
+        id: randomUUID(),
+        rgb,
+        options,
+        enqueuedAt: performance.now(),
+        state: 'queued',
+        timer: setTimeout(() => this.expire(ticket), this.config.queue.requestTimeoutMs),
+        resolve,
+        reject,
+      };
+      const onGone = () => this.abandon(ticket, 'client_closed', new ClientClosedError('client closed the connection'));
+      if (clientGone.aborted) return onGone();
+      clientGone.addEventListener('abort', onGone, { once: true });
+      this.queue.push(ticket);
+      this.publishDepth();
+      this.pump();
+    });
+  }
+
+  /** Runs one caption ahead of readiness (the warm-up), bypassing the queue limits. */
+  async warmUp(rgb: Uint8Array, options: DecodingOptions): Promise<EngineResult> {
+    return new Promise<EngineResult>((resolve, reject) => {
+      const id = `warm-up-${randomUUID()}`;
+      void this.engine.runBatch([{ id, rgb, options }], {
+        onResult: (_id, result) => resolve(result),
+        onCancelled: () => reject(new Error('warm-up cancelled')),
+        onError: (_id, error) => reject(error),
+      });
+    });
+  }
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /** Called first on shutdown: stop accepting, let accepted captions finish, within the timeout. */
+  async onModuleDestroy(): Promise<void> {
+    this.draining = true;
+    this.status.setDraining();
+    if (this.queue.length === 0 && this.running.size === 0) return;
+    this.logger.log(`draining: ${this.running.size} running, ${this.queue.length} queued`);
+    const timeout = new Promise<'timeout'>((resolve) =>
+      setTimeout(() => resolve('timeout'), this.config.shutdownTimeoutMs).unref(),
+    );
+    const done = new Promise<'done'>((resolve) => (this.drained = () => resolve('done')));
+    if ((await Promise.race([done, timeout])) === 'timeout') {
+      const left = [...this.queue, ...this.running.values()];
+      this.logger.warn(`drain timeout: answering ${left.length} unfinished captions with 503`);
+      for (const ticket of left) {
+        this.abandon(ticket, 'draining', this.refusal('draining', 'The service shut down before this caption finished.'));
+      }
+    }
+  }
+
+  private pump(): void {
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    while (this.queue.length > 0 && this.busySlots < this.engine.slots) {
+      const { maxBatch, maxWaitMs } = this.config.engine;
+      const waited = performance.now() - this.queue[0].enqueuedAt;
+      if (this.queue.length < maxBatch && waited < maxWaitMs) {
+        this.batchTimer = setTimeout(() => this.pump(), maxWaitMs - waited);
+        return;
+      }
+      this.start(this.queue.splice(0, maxBatch));
+    }
+    this.publishDepth();
+  }
+
+  private start(batch: Ticket[]): void {
+    const now = performance.now();
+    for (const ticket of batch) {
+      ticket.state = 'running';
+      ticket.startedAt = now;
+      this.running.set(ticket.id, ticket);
+    }
+    this.busySlots++;
+    this.metrics.batch(batch.length);
+    this.publishDepth();
+    const jobs = batch.map((t) => ({ id: t.id, rgb: t.rgb, options: t.options }));
+    const settle = (id: string, outcome: (t: Ticket) => void) => {
+      const ticket = this.running.get(id);
+      this.running.delete(id);
+      if (ticket && ticket.state === 'running') outcome(ticket);
+    };
+    this.engine
+      .runBatch(jobs, {
+        onResult: (id, result) =>
+          settle(id, (t) => this.finish(t, () => t.resolve({ ...result, queueMs: t.startedAt! - t.enqueuedAt }))),
+        onCancelled: (id) => settle(id, (t) => this.finish(t, () => t.reject(new Error('caption cancelled')))),
+        onError: (id, error) => settle(id, (t) => this.finish(t, () => t.reject(error))),
+      })
+      .catch((error: Error) => {
+        this.logger.error(`engine batch failed: ${error.message}`);
+        for (const job of jobs) settle(job.id, (t) => this.finish(t, () => t.reject(error)));
+      })
+      .finally(() => {
+        const seconds = (performance.now() - now) / 1000;
+        this.secondsPerImage = 0.8 * this.secondsPerImage + (0.2 * seconds) / batch.length;
+        this.busySlots--;
+        this.pump();
+        this.checkDrained();
+      });
+  }
+
+  private finish(ticket: Ticket, answer: () => void): void {
+    if (ticket.state === 'settled') return;
+    ticket.state = 'settled';
+    clearTimeout(ticket.timer);
+    answer();
+  }
+
+  private expire(ticket: Ticket): void {
+    this.abandon(
+      ticket,
+      'timeout',
+      new ProblemError(
+        'request_timeout',
+        `No caption within REQUEST_TIMEOUT_MS (${this.config.queue.requestTimeoutMs} ms); the work was dropped.`,
+      ),
+    );
+  }
+
+  /** Takes a ticket out of the queue, or out of its running batch, and answers it with `error`. */
+  private abandon(ticket: Ticket, reason: RejectionReason, error: Error): void {
+    if (ticket.state === 'settled') return;
+    if (ticket.state === 'queued') {
+      const index = this.queue.indexOf(ticket);
+      if (index >= 0) this.queue.splice(index, 1);
+      this.publishDepth();
+    } else {
+      this.running.delete(ticket.id);
+      this.engine.cancel(ticket.id);
+    }
+    this.metrics.rejected(reason);
+    this.finish(ticket, () => ticket.reject(error));
+    this.checkDrained();
+  }
+
+  private checkDrained(): void {
+    if (this.draining && this.queue.length === 0 && this.running.size === 0) this.drained?.();
+  }
+
+  private refusal(code: 'queue_full' | 'not_ready' | 'draining', detail: string, headers?: Record<string, string>) {
+    this.metrics.rejected(code);
+    return new ProblemError(code, detail, headers ? { headers } : {});
+  }
+
+  /** Seconds until the queue ahead would drain at the recent pace (at least 1). */
+  retryAfterSeconds(): number {
+    const slots = Math.max(1, this.engine.slots);
+    return Math.max(1, Math.ceil((this.queue.length * this.secondsPerImage) / slots));
+  }
+
+  private publishDepth(): void {
+    this.metrics.queue(this.queue.length, this.config.queue.max);
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Every error the API returns, with its HTTP status and a stable machine-readable code.
+ * Bodies are RFC 9457 problem details; `type` is a URN naming the code, so clients can switch on
+ * either. The README lists them all.
+ */
+export const PROBLEMS = {
+  validation_failed: { status: 400, title: 'The request options are invalid' },
+  missing_image: { status: 400, title: 'The request carries no image' },
+  unsupported_option: { status: 400, title: 'The option is not supported' },
+  not_found: { status: 404, title: 'No such resource' },
+  payload_too_large: { status: 413, title: 'The upload is larger than allowed' },
+  image_too_large: { status: 413, title: 'The image has more pixels than allowed' },
+  unsupported_media_type: { status: 415, title: 'The image format is not supported' },
+  invalid_image: { status: 422, title: 'The image cannot be decoded' },
+  queue_full: { status: 429, title: 'Too many requests are waiting' },
+  internal_error: { status: 500, title: 'Internal error' },
+  not_ready: { status: 503, title: 'The service is not ready' },
+  draining: { status: 503, title: 'The service is shutting down' },
+  request_timeout: { status: 504, title: 'The caption did not finish in time' },
+} as const;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+export const PROBLEM_CODES = Object.keys(PROBLEMS) as ProblemCode[];
+
+export function problemType(code: ProblemCode): string {
+  return `urn:caption-service:problem:${code}`;
+}
