@@ -135,7 +135,7 @@ export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
     if (known.has(name) && value !== undefined && value.trim() !== '') given[name] = value.trim();
   }
   const parsed = plainToInstance(Environment, given);
-  const errors = validateSync(parsed, { forbidUnknownValues: true, stopAtFirstError: true });
+  const errors = validateSync(parsed, { forbidUnknownValues: true });
   if (errors.length > 0) {
     const first = errors[0];
     throw new ConfigError(`Invalid environment variable ${first.property}=${JSON.stringify(given[first.property])}: ${describe(first)}`);
@@ -143,6 +143,11 @@ export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
   return parsed;
 }
 
+// A value of the wrong kind reports that, not a range it could not be compared with.
+const KIND_CONSTRAINTS = ['isInt', 'isBoolean', 'isIn', 'matches', 'isUrl', 'isString'];
+
 function describe(error: ValidationError): string {
-  return Object.values(error.constraints ?? {}).join('; ');
+  const constraints = error.constraints ?? {};
+  const kind = KIND_CONSTRAINTS.find((name) => name in constraints);
+  return kind ? constraints[kind] : Object.values(constraints).join('; ');
 }

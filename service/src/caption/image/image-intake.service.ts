@@ -52,7 +52,8 @@ export class ImageIntakeService {
     const open = (input: Buffer) =>
       sharp(input, { failOn: 'truncated', limitInputPixels: maxInputPixels, sequentialRead: true, pages: 1 });
 
-    const header = await open(bytes)
+    // The header is read without the pixel limit, so an oversized image gets its real size in the answer.
+    const header = await sharp(bytes, { limitInputPixels: false, pages: 1 })
       .metadata()
       .catch((error: Error) => {
         throw invalid(format, error);
@@ -87,11 +88,7 @@ export class ImageIntakeService {
           .toBuffer({ resolveWithObject: true });
         pipeline = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
       }
-      const { data, info } = await resizeLikePil(pipeline.toColourspace('srgb'), width, height, size)
-        .removeAlpha()
-        .raw({ depth: 'uchar' })
-        .timeout(timeout)
-        .toBuffer({ resolveWithObject: true });
+      const { data, info } = await resizeLikePil(pipeline.toColourspace('srgb'), width, height, size, timeout);
       if (info.width !== size.width || info.height !== size.height || info.channels !== 3) {
         throw new Error(`resize produced ${info.width}x${info.height}x${info.channels}`);
       }
@@ -108,35 +105,66 @@ export class ImageIntakeService {
   }
 }
 
+interface RawImage {
+  data: Buffer;
+  info: { width: number; height: number; channels: number };
+}
+
 /**
- * PIL's bilinear resize, per axis: shrinking widens the triangle filter by the scale factor
- * (libvips' reduce with the linear kernel does the same), enlarging interpolates between pixel
- * centres (sharp's resize aligns corners instead, off by half a pixel, so enlarging goes through
- * an affine transform with centre offsets).
+ * PIL's bilinear resize, per axis. Shrinking widens the triangle filter by the scale factor,
+ * which libvips' reduce with the linear kernel also does. Enlarging interpolates between pixel
+ * centres with edge pixels repeated; sharp's resize aligns corners instead (half a pixel off)
+ * and its affine transform fills outside the image with black, so enlarged axes are padded with
+ * copies of their edge, transformed with centre offsets, and cropped.
  */
-function resizeLikePil(
+async function resizeLikePil(
   pipeline: Sharp,
   width: number,
   height: number,
   target: { width: number; height: number },
-): Sharp {
-  const scaleX = target.width / width;
-  const scaleY = target.height / height;
-  const shrunk = { width: scaleX < 1 ? target.width : width, height: scaleY < 1 ? target.height : height };
-  let out = pipeline;
+  timeout: { seconds: number },
+): Promise<RawImage> {
+  const enlargeX = target.width > width;
+  const enlargeY = target.height > height;
+  const shrunk = { width: enlargeX ? width : target.width, height: enlargeY ? height : target.height };
   if (shrunk.width !== width || shrunk.height !== height) {
-    out = out.resize(shrunk.width, shrunk.height, { fit: 'fill', kernel: 'linear' });
+    pipeline = pipeline.resize(shrunk.width, shrunk.height, { fit: 'fill', kernel: 'linear' });
   }
-  if (scaleX > 1 || scaleY > 1) {
-    const ax = Math.max(scaleX, 1);
-    const ay = Math.max(scaleY, 1);
-    out = out.affine([[ax, 0], [0, ay]], {
-      idx: ax > 1 ? 0.5 : 0,
-      idy: ay > 1 ? 0.5 : 0,
-      odx: ax > 1 ? -0.5 : 0,
-      ody: ay > 1 ? -0.5 : 0,
-      interpolator: sharp.interpolators.bilinear,
-    });
+  if (!enlargeX && !enlargeY) {
+    return pipeline.removeAlpha().raw({ depth: 'uchar' }).timeout(timeout).toBuffer({ resolveWithObject: true });
+  }
+  const padX = enlargeX ? 1 : 0;
+  const padY = enlargeY ? 1 : 0;
+  const padded = await pipeline
+    .removeAlpha()
+    .extend({ left: padX, right: padX, top: padY, bottom: padY, extendWith: 'copy' })
+    .raw({ depth: 'uchar' })
+    .timeout(timeout)
+    .toBuffer({ resolveWithObject: true });
+  const ax = target.width / shrunk.width;
+  const ay = target.height / shrunk.height;
+  // Output pixel X samples input (X + 0.5) / a - 0.5, shifted by the padding.
+  const enlarged = await sharp(padded.data, { raw: padded.info })
+    .affine(
+      [
+        [ax, 0],
+        [0, ay],
+      ],
+      { idx: 0.5 - padX, idy: 0.5 - padY, odx: -0.5, ody: -0.5, interpolator: sharp.interpolators.bilinear },
+    )
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  return { data: cropTopLeft(enlarged, target), info: { ...target, channels: enlarged.info.channels } };
+}
+
+function cropTopLeft(image: RawImage, size: { width: number; height: number }): Buffer {
+  const { width, channels } = image.info;
+  if (image.info.width < size.width || image.info.height < size.height) {
+    throw new Error(`enlarged to ${image.info.width}x${image.info.height}, short of ${size.width}x${size.height}`);
+  }
+  const out = Buffer.alloc(size.width * size.height * channels);
+  for (let y = 0; y < size.height; y++) {
+    image.data.copy(out, y * size.width * channels, y * width * channels, (y * width + size.width) * channels);
   }
   return out;
 }

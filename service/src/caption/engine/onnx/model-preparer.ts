@@ -19,6 +19,7 @@ import {
   foldWeightTransforms,
   hoistInvariant,
 } from './graph-optimizer';
+import { compareDecoders } from './decoder-equivalence';
 import { Graph, Model, createNode, decodeModel, encodeModel, onnx, tensorValueInfo } from './onnx-proto';
 
 export const PREPARED_FORMAT = 3;
@@ -113,19 +114,13 @@ export async function prepareModel(
   const started = Date.now();
   const decoderBytes = await readFile(join(modelDir, names.decoder));
   const stock = decodeModel(decoderBytes, names.decoder);
-  const withPast = extractDecoderWithPast(stock);
-  const split = hoistInvariant(withPast, ENCODER_STATE_INPUT);
-  const folded = foldWeightTransforms(split.perStep);
-  addLogSoftmaxOutput(split.perStep);
-  const hoisted = await hoistedTypes(asModel(stock, split.once), split.hoisted);
-  declareHoisted(split.once, split.perStep, hoisted);
-  const onceBytes = encodeModel(asModel(stock, split.once));
-  const stepBytes = encodeModel(asModel(stock, split.perStep));
+  const optimized = await optimizeDecoder(stock);
+  const { onceBytes, stepBytes, hoisted } = optimized;
   log(
-    `split ${names.decoder}: ${split.hoistedNodeCount} nodes run once per image, ` +
-      `${hoisted.length} values hoisted, ${folded} weight transforms folded (${Date.now() - started} ms)`,
+    `split ${names.decoder}: ${optimized.hoistedNodes} nodes run once per image, ` +
+      `${hoisted.length} values hoisted, ${optimized.folded} weight transforms folded (${Date.now() - started} ms)`,
   );
-  const verification = await verifyAgainstStock(decoderBytes, onceBytes, stepBytes, spec, hoisted);
+  const verification = await compareDecoders(decoderBytes, onceBytes, stepBytes, spec, { batch: 2, steps: 4 });
   if (!(verification.maxAbsLogitDiff <= LOGIT_TOLERANCE)) {
     throw new Error(
       `optimized decoder differs from ${names.decoder}: max |logit diff| ${verification.maxAbsLogitDiff} > ${LOGIT_TOLERANCE}`,
@@ -137,9 +132,9 @@ export async function prepareModel(
     dtype,
     sources,
     hoisted,
-    stepReadsEncoderStates: split.perStepReadsInvariant,
-    hoistedNodes: split.hoistedNodeCount,
-    foldedWeights: folded,
+    stepReadsEncoderStates: optimized.stepReadsEncoderStates,
+    hoistedNodes: optimized.hoistedNodes,
+    foldedWeights: optimized.folded,
     verification,
     fingerprint: fingerprintOf(sources),
   };
@@ -169,6 +164,32 @@ function addLogSoftmaxOutput(step: Graph): void {
     }),
   );
   step.output.push(tensorValueInfo(LOG_PROBS_OUTPUT, onnx.TensorProto.DataType.FLOAT, ['batch_size', 'decoder_sequence_length', 'vocab']));
+}
+
+export interface OptimizedDecoder {
+  onceBytes: Uint8Array;
+  stepBytes: Uint8Array;
+  hoisted: HoistedValue[];
+  hoistedNodes: number;
+  folded: number;
+  stepReadsEncoderStates: boolean;
+}
+
+/** The stock decoder as a runnable pair: once-per-image graph and per-step graph. */
+export async function optimizeDecoder(stock: Model): Promise<OptimizedDecoder> {
+  const split = hoistInvariant(extractDecoderWithPast(stock), ENCODER_STATE_INPUT);
+  const folded = foldWeightTransforms(split.perStep);
+  addLogSoftmaxOutput(split.perStep);
+  const hoisted = await hoistedTypes(asModel(stock, split.once), split.hoisted);
+  declareHoisted(split.once, split.perStep, hoisted);
+  return {
+    onceBytes: encodeModel(asModel(stock, split.once)),
+    stepBytes: encodeModel(asModel(stock, split.perStep)),
+    hoisted,
+    hoistedNodes: split.hoistedNodeCount,
+    folded,
+    stepReadsEncoderStates: split.perStepReadsInvariant,
+  };
 }
 
 function prepared(modelDir: string, dtype: ModelDtype, dir: string, manifest: PreparedManifest): PreparedModel {
@@ -290,89 +311,3 @@ function declareHoisted(once: Graph, step: Graph, hoisted: HoistedValue[]): void
   step.input = step.input.map((i) => typed.get(i.name) ?? i);
 }
 
-/**
- * Runs the stock decoder and the optimized pair side by side on random encoder states for a few
- * greedy steps with batch 2, and returns the largest logit difference.
- */
-async function verifyAgainstStock(
-  stockBytes: Uint8Array,
-  onceBytes: Uint8Array,
-  stepBytes: Uint8Array,
-  spec: ModelSpec,
-  hoisted: HoistedValue[],
-): Promise<{ batch: number; steps: number; maxAbsLogitDiff: number }> {
-  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', interOpNumThreads: 1 };
-  const [stock, once, step] = await Promise.all([
-    ort.InferenceSession.create(stockBytes, options),
-    ort.InferenceSession.create(onceBytes, options),
-    ort.InferenceSession.create(stepBytes, options),
-  ]);
-  try {
-    const batch = 2;
-    const steps = 4;
-    const states = randomTensor([batch, spec.encoderSequenceLength, spec.encoderHiddenSize], 7);
-    const onceOut = await once.run({ [ENCODER_STATE_INPUT]: states });
-    for (const h of hoisted) {
-      if (onceOut[h.name].dims[0] !== batch) {
-        throw new Error(`hoisted value ${h.name} is not batch-major (dims ${onceOut[h.name].dims.join('x')})`);
-      }
-    }
-    const headDim = spec.decoderHiddenSize / spec.decoderHeads;
-    const emptyPast = () => new ort.Tensor('float32', new Float32Array(0), [batch, spec.decoderHeads, 0, headDim]);
-    let stockPast: Record<string, ort.Tensor> = {};
-    let ourPast: Record<string, ort.Tensor> = {};
-    for (let layer = 0; layer < spec.decoderLayers; layer++) {
-      for (const kv of ['key', 'value']) {
-        stockPast[`past_key_values.${layer}.${kv}`] = emptyPast();
-        ourPast[`past_key_values.${layer}.${kv}`] = emptyPast();
-      }
-    }
-    let tokens = new Array<number>(batch).fill(spec.decoderStartTokenId);
-    let maxDiff = 0;
-    for (let s = 0; s < steps; s++) {
-      const inputIds = new ort.Tensor('int64', BigInt64Array.from(tokens.map(BigInt)), [batch, 1]);
-      const stockFeeds: Record<string, ort.Tensor> = { input_ids: inputIds, [ENCODER_STATE_INPUT]: states, ...stockPast };
-      if (stock.inputNames.includes('use_cache_branch')) {
-        stockFeeds.use_cache_branch = new ort.Tensor('bool', [s > 0], [1]);
-      }
-      const ourFeeds: Record<string, ort.Tensor> = { input_ids: inputIds, ...ourPast };
-      for (const h of hoisted) ourFeeds[h.name] = onceOut[h.name];
-      if (step.inputNames.includes(ENCODER_STATE_INPUT)) ourFeeds[ENCODER_STATE_INPUT] = states;
-      const [a, b] = [await stock.run(stockFeeds), await step.run(ourFeeds)];
-      const la = a.logits.data as Float32Array;
-      const lb = b.logits.data as Float32Array;
-      for (let i = 0; i < la.length; i++) maxDiff = Math.max(maxDiff, Math.abs(la[i] - lb[i]));
-      stockPast = presentsAsPast(a);
-      ourPast = presentsAsPast(b);
-      tokens = tokens.map((_, r) => argmaxRow(la, r, spec.vocabSize));
-    }
-    return { batch, steps, maxAbsLogitDiff: maxDiff };
-  } finally {
-    await Promise.all([stock.release(), once.release(), step.release()]);
-  }
-}
-
-function presentsAsPast(outputs: ort.InferenceSession.OnnxValueMapType): Record<string, ort.Tensor> {
-  const past: Record<string, ort.Tensor> = {};
-  for (const [name, value] of Object.entries(outputs)) {
-    if (name.startsWith('present.')) past[name.replace('present.', 'past_key_values.')] = value as ort.Tensor;
-  }
-  return past;
-}
-
-function argmaxRow(data: Float32Array, row: number, vocab: number): number {
-  let best = 0;
-  for (let v = 1; v < vocab; v++) if (data[row * vocab + v] > data[row * vocab + best]) best = v;
-  return best;
-}
-
-function randomTensor(shape: number[], seed: number): ort.Tensor {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(size);
-  let state = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    data[i] = (state / 2 ** 32) * 2 - 1;
-  }
-  return new ort.Tensor('float32', data, shape);
-}

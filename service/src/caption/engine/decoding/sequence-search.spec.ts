@@ -1,0 +1,85 @@
+import { DecoderSpec, DecodingOptions } from './decoding-options';
+import { StepScores, createSequenceSearch } from './sequence-search';
+
+const V = 6;
+const EOS = 5;
+const spec: DecoderSpec = { decoderStartTokenId: EOS, eosTokenId: EOS, padTokenId: EOS, vocabSize: V };
+const options = (o: Partial<DecodingOptions>): DecodingOptions => ({
+  maxNewTokens: 4,
+  minNewTokens: 0,
+  numBeams: 1,
+  lengthPenalty: 1,
+  earlyStopping: false,
+  noRepeatNgramSize: 0,
+  repetitionPenalty: 1,
+  ...o,
+});
+
+/** A toy language model: next-token probabilities depend on the last token only. */
+function toyModel(table: Record<number, number[]>) {
+  return (lastTokens: number[]): StepScores => {
+    const logProbs = new Float32Array(lastTokens.length * V);
+    lastTokens.forEach((token, row) => {
+      const probs = table[token];
+      probs.forEach((p, v) => (logProbs[row * V + v] = Math.log(p)));
+    });
+    return { logits: logProbs, logProbs };
+  };
+}
+
+function run(search: ReturnType<typeof createSequenceSearch>, model: (t: number[]) => StepScores): number[] {
+  for (let step = 0; !search.done && step < 100; step++) search.advance(model(search.nextTokens()), 0);
+  expect(search.done).toBe(true);
+  return search.result();
+}
+
+// From the start: token 0 is likeliest (0.5) but leads nowhere good; token 1 (0.4) leads to a
+// near-certain token 2. Greedy takes 0; a beam of 2 finds 1 -> 2.
+const TABLE = {
+  [EOS]: [0.5, 0.4, 0.02, 0.02, 0.02, 0.04],
+  0: [0.2, 0.2, 0.2, 0.2, 0.1, 0.1],
+  1: [0.01, 0.01, 0.95, 0.01, 0.01, 0.01],
+  2: [0.01, 0.01, 0.01, 0.01, 0.01, 0.95],
+  3: [0.2, 0.2, 0.2, 0.2, 0.1, 0.1],
+  4: [0.2, 0.2, 0.2, 0.2, 0.1, 0.1],
+};
+
+describe('sequence search', () => {
+  it('greedy follows the single likeliest token and stops at end-of-text', () => {
+    const ids = run(createSequenceSearch(options({ maxNewTokens: 6 }), spec), toyModel(TABLE));
+    expect(ids).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  it('greedy stops after max_new_tokens', () => {
+    expect(run(createSequenceSearch(options({ maxNewTokens: 2 }), spec), toyModel(TABLE))).toHaveLength(2);
+  });
+
+  it('beam search finds the likelier sequence greedy misses, ending with end-of-text', () => {
+    const ids = run(createSequenceSearch(options({ numBeams: 2, maxNewTokens: 6 }), spec), toyModel(TABLE));
+    expect(ids).toEqual([1, 2, EOS]);
+  });
+
+  it('min_new_tokens keeps end-of-text away until enough tokens exist', () => {
+    const ids = run(createSequenceSearch(options({ numBeams: 2, maxNewTokens: 6, minNewTokens: 4 }), spec), toyModel(TABLE));
+    expect(ids.length).toBeGreaterThanOrEqual(4);
+    expect(ids.slice(0, 3)).not.toContain(EOS);
+  });
+
+  it('beam search reports which beam each next row continues (for the key/value cache)', () => {
+    const search = createSequenceSearch(options({ numBeams: 2 }), spec);
+    const model = toyModel(TABLE);
+    expect(search.rowCount).toBe(2);
+    const first = search.advance(model(search.nextTokens()), 0);
+    expect(first).toEqual([0, 0]); // both live beams come from the only live start beam
+    expect(search.nextTokens().sort()).toEqual([0, 1]);
+  });
+
+  it('reads only its own rows of a shared batch', () => {
+    const search = createSequenceSearch(options({ numBeams: 1, maxNewTokens: 1 }), spec);
+    const logits = new Float32Array(3 * V);
+    logits[2 * V + 3] = 10; // row 2 prefers token 3
+    logits[0 * V + 1] = 10; // row 0 would prefer token 1
+    search.advance({ logits, logProbs: logits }, 2);
+    expect(search.result()).toEqual([3]);
+  });
+});

@@ -1,0 +1,98 @@
+import * as ort from 'onnxruntime-node';
+import { ModelSpec } from '../model/model-spec';
+import { ENCODER_STATE_INPUT } from './graph-optimizer';
+
+export interface Equivalence {
+  batch: number;
+  steps: number;
+  maxAbsLogitDiff: number;
+}
+
+/**
+ * Runs the stock decoder and the optimized pair (once-per-image graph + per-step graph) side by
+ * side on the same random encoder states, for `steps` greedy steps, and returns the largest
+ * logit difference. Also checks that every hoisted value is batch-major, which the engine relies
+ * on when it repeats them per beam.
+ */
+export async function compareDecoders(
+  stockBytes: Uint8Array,
+  onceBytes: Uint8Array,
+  stepBytes: Uint8Array,
+  spec: ModelSpec,
+  { batch, steps }: { batch: number; steps: number },
+): Promise<Equivalence> {
+  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', interOpNumThreads: 1 };
+  const [stock, once, step] = await Promise.all([
+    ort.InferenceSession.create(stockBytes, options),
+    ort.InferenceSession.create(onceBytes, options),
+    ort.InferenceSession.create(stepBytes, options),
+  ]);
+  try {
+    const states = randomTensor([batch, spec.encoderSequenceLength, spec.encoderHiddenSize], 7);
+    const onceOut = await once.run({ [ENCODER_STATE_INPUT]: states });
+    for (const name of once.outputNames) {
+      if (onceOut[name].dims[0] !== batch) {
+        throw new Error(`hoisted value ${name} is not batch-major (dims ${onceOut[name].dims.join('x')})`);
+      }
+    }
+    const headDim = spec.decoderHiddenSize / spec.decoderHeads;
+    const emptyPast = () => new ort.Tensor('float32', new Float32Array(0), [batch, spec.decoderHeads, 0, headDim]);
+    let stockPast: Record<string, ort.Tensor> = {};
+    let ourPast: Record<string, ort.Tensor> = {};
+    for (let layer = 0; layer < spec.decoderLayers; layer++) {
+      for (const kv of ['key', 'value']) {
+        stockPast[`past_key_values.${layer}.${kv}`] = emptyPast();
+        ourPast[`past_key_values.${layer}.${kv}`] = emptyPast();
+      }
+    }
+    let tokens = new Array<number>(batch).fill(spec.decoderStartTokenId);
+    let maxDiff = 0;
+    for (let s = 0; s < steps; s++) {
+      const inputIds = new ort.Tensor('int64', BigInt64Array.from(tokens.map(BigInt)), [batch, 1]);
+      const stockFeeds: Record<string, ort.Tensor> = { input_ids: inputIds, [ENCODER_STATE_INPUT]: states, ...stockPast };
+      if (stock.inputNames.includes('use_cache_branch')) {
+        stockFeeds.use_cache_branch = new ort.Tensor('bool', [s > 0], [1]);
+      }
+      const ourFeeds: Record<string, ort.Tensor> = { input_ids: inputIds, ...ourPast };
+      for (const name of once.outputNames) ourFeeds[name] = onceOut[name];
+      if (step.inputNames.includes(ENCODER_STATE_INPUT)) ourFeeds[ENCODER_STATE_INPUT] = states;
+      const a = await stock.run(stockFeeds);
+      const b = await step.run(ourFeeds);
+      const la = a.logits.data as Float32Array;
+      const lb = b.logits.data as Float32Array;
+      for (let i = 0; i < la.length; i++) maxDiff = Math.max(maxDiff, Math.abs(la[i] - lb[i]));
+      stockPast = presentsAsPast(a);
+      ourPast = presentsAsPast(b);
+      // Both continue with the stock graph's choices, so they stay on the same path.
+      tokens = tokens.map((_, r) => argmaxRow(la, r, spec.vocabSize));
+    }
+    return { batch, steps, maxAbsLogitDiff: maxDiff };
+  } finally {
+    await Promise.all([stock.release(), once.release(), step.release()]);
+  }
+}
+
+function presentsAsPast(outputs: ort.InferenceSession.OnnxValueMapType): Record<string, ort.Tensor> {
+  const past: Record<string, ort.Tensor> = {};
+  for (const [name, value] of Object.entries(outputs)) {
+    if (name.startsWith('present.')) past[name.replace('present.', 'past_key_values.')] = value as ort.Tensor;
+  }
+  return past;
+}
+
+function argmaxRow(data: Float32Array, row: number, vocab: number): number {
+  let best = 0;
+  for (let v = 1; v < vocab; v++) if (data[row * vocab + v] > data[row * vocab + best]) best = v;
+  return best;
+}
+
+function randomTensor(shape: number[], seed: number): ort.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(size);
+  let state = seed >>> 0;
+  for (let i = 0; i < size; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    data[i] = (state / 2 ** 32) * 2 - 1;
+  }
+  return new ort.Tensor('float32', data, shape);
+}

@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
+import sharp, { Sharp } from 'sharp';
+import { GOLDEN_DIR, PHOTOS } from '../../../test/support/fixtures';
+import { AppConfig } from '../../config/app-config';
+import { ProblemError } from '../../common/problem/problem.error';
+import { ImageIntakeService } from './image-intake.service';
+
+const SIZE = { width: 224, height: 224 };
+const config = { image: { maxInputPixels: 50_000_000, decodeTimeoutMs: 10_000 } } as AppConfig;
+const intake = new ImageIntakeService(config);
+
+/** Stated tolerance against the reference (PIL) preprocessing, in 8-bit levels. */
+const MAX_ABS_DIFF = 8;
+const MAX_MEAN_DIFF = 0.5;
+
+const solid = (r: number, g: number, b: number, width = 64, height = 48) =>
+  sharp({ create: { width, height, channels: 3, background: { r, g, b } } }).png().toBuffer();
+
+async function problemOf(promise: Promise<unknown>): Promise<ProblemError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ProblemError);
+  return error as ProblemError;
+}
+
+function meanColour(rgb: Uint8Array): [number, number, number] {
+  const sum = [0, 0, 0];
+  for (let i = 0; i < rgb.length; i++) sum[i % 3] += rgb[i];
+  const n = rgb.length / 3;
+  return [sum[0] / n, sum[1] / n, sum[2] / n];
+}
+
+/** A valid PNG header declaring a huge image, followed by ~1 MB of compressed data. */
+function pngDeclaring(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body) >>> 0, 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const noise = Buffer.alloc(1_000_000);
+  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(noise, { level: 0 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+describe('ImageIntakeService', () => {
+  describe('matches the reference preprocessing (PIL bilinear, EXIF applied, RGB)', () => {
+    const sources: Record<string, string> = {
+      china: join(PHOTOS, 'china.jpg'),
+      flower: join(PHOTOS, 'flower.jpg'),
+      'china-exif6': join(GOLDEN_DIR, 'images', 'china-exif6.jpg'),
+      'china-grey': join(GOLDEN_DIR, 'images', 'china-grey.png'),
+      'china-grey16': join(GOLDEN_DIR, 'images', 'china-grey16.png'),
+      'china-palette': join(GOLDEN_DIR, 'images', 'china-palette.png'),
+      'china-rgba': join(GOLDEN_DIR, 'images', 'china-rgba.png'),
+    };
+    it.each(Object.keys(sources))(`%s is within ${MAX_ABS_DIFF}/255 (mean ${MAX_MEAN_DIFF}/255)`, async (name) => {
+      const reference = await sharp(join(GOLDEN_DIR, 'reference-224', `${name}.png`)).removeAlpha().raw().toBuffer();
+      const input = await intake.toModelInput(readFileSync(sources[name]), SIZE);
+      expect(input.rgb.length).toBe(224 * 224 * 3);
+      let max = 0;
+      let sum = 0;
+      for (let i = 0; i < reference.length; i++) {
+        const d = Math.abs(reference[i] - input.rgb[i]);
+        max = Math.max(max, d);
+        sum += d;
+      }
+      expect(max).toBeLessThanOrEqual(MAX_ABS_DIFF);
+      expect(sum / reference.length).toBeLessThanOrEqual(MAX_MEAN_DIFF);
+    });
+  });
+
+  it('reports the source format and its displayed (EXIF-rotated) size', async () => {
+    const input = await intake.toModelInput(readFileSync(join(GOLDEN_DIR, 'images', 'china-exif6.jpg')), SIZE);
+    expect(input.source).toEqual({ format: 'jpeg', width: 320, height: 213 });
+  });
+
+  it.each([
+    ['webp', (s: Sharp) => s.webp()],
+    ['avif', (s: Sharp) => s.avif()],
+    ['tiff', (s: Sharp) => s.tiff()],
+    ['gif', (s: Sharp) => s.gif()],
+    ['cmyk jpeg', (s: Sharp) => s.toColourspace('cmyk').jpeg()],
+    ['16-bit rgb png', (s: Sharp) => s.toColourspace('rgb16').png()],
+  ])('turns %s into 8-bit RGB at the model size', async (_label, encode) => {
+    const bytes = await encode(sharp(await solid(200, 40, 40))).toBuffer();
+    const input = await intake.toModelInput(bytes, SIZE);
+    expect(input.width).toBe(224);
+    expect(input.height).toBe(224);
+    const [r, g, b] = meanColour(input.rgb);
+    // palette/lossy formats move colours a little; the hue must survive
+    expect(r).toBeGreaterThan(150);
+    expect(g).toBeLessThan(90);
+    expect(b).toBeLessThan(90);
+  });
+
+  it.each(['gif', 'tiff'])('takes the first frame of a multi-frame %s', async (format) => {
+    const frames = [await solid(255, 0, 0), await solid(0, 0, 255)];
+    const joined = sharp(frames, { join: { animated: true } });
+    const bytes = await (format === 'gif' ? joined.gif() : joined.tiff()).toBuffer();
+    const [r, , b] = meanColour((await intake.toModelInput(bytes, SIZE)).rgb);
+    expect(r).toBeGreaterThan(200);
+    expect(b).toBeLessThan(60);
+  });
+
+  it('refuses SVG and PDF before any decoder sees them (415)', async () => {
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
+    expect((await problemOf(intake.toModelInput(svg, SIZE))).code).toBe('unsupported_media_type');
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\n');
+    expect((await problemOf(intake.toModelInput(pdf, SIZE))).code).toBe('unsupported_media_type');
+  });
+
+  it('refuses an image over MAX_INPUT_PIXELS from its header, without decoding it (413)', async () => {
+    const bomb = pngDeclaring(30000, 30000);
+    expect(bomb.length).toBeLessThan(1_100_000);
+    const before = process.memoryUsage().rss;
+    const started = performance.now();
+    const problem = await problemOf(intake.toModelInput(bomb, SIZE));
+    expect(problem.code).toBe('image_too_large');
+    expect(problem.detail).toContain('30000x30000');
+    // 2.7 GB of pixels were never allocated.
+    expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('honours a lower MAX_INPUT_PIXELS', async () => {
+    const strict = new ImageIntakeService({ image: { maxInputPixels: 100 * 100, decodeTimeoutMs: 10_000 } } as AppConfig);
+    const problem = await problemOf(strict.toModelInput(await solid(1, 2, 3, 101, 100), SIZE));
+    expect(problem.code).toBe('image_too_large');
+    await expect(strict.toModelInput(await solid(1, 2, 3, 100, 100), SIZE)).resolves.toBeDefined();
+  });
+
+  it('refuses a truncated JPEG (422)', async () => {
+    const whole = readFileSync(join(PHOTOS, 'china.jpg'));
+    const problem = await problemOf(intake.toModelInput(whole.subarray(0, whole.length / 2), SIZE));
+    expect(problem.code).toBe('invalid_image');
+  });
+
+  it('refuses bytes that only start like an image (422)', async () => {
+    const fake = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2000, 7)]);
+    expect((await problemOf(intake.toModelInput(fake, SIZE))).code).toBe('invalid_image');
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(100, 1)]);
+    expect((await problemOf(intake.toModelInput(png, SIZE))).code).toBe('invalid_image');
+  });
+
+  it('enlarges small images like PIL (pixel centres aligned)', async () => {
+    // A 2x1 image, black then white: PIL's bilinear gives a ramp symmetric about the centre.
+    const tiny = await sharp(Buffer.from([0, 0, 0, 255, 255, 255]), { raw: { width: 2, height: 1, channels: 3 } })
+      .png()
+      .toBuffer();
+    const input = await intake.toModelInput(tiny, { width: 8, height: 1 });
+    const reds = Array.from({ length: 8 }, (_, x) => input.rgb[x * 3]);
+    expect(reds).toEqual([0, 0, 32, 96, 159, 223, 255, 255]);
+  });
+
+  it('produces a synthetic warm-up image it can read', async () => {
+    const input = await intake.toModelInput(await ImageIntakeService.syntheticImage(), SIZE);
+    expect(input.source).toEqual({ format: 'png', width: 320, height: 240 });
+  });
+});

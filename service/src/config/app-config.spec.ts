@@ -1,0 +1,66 @@
+import { loadConfig } from './app-config';
+import { ConfigError, DEFAULTS } from './environment';
+
+const load = (env: Record<string, string>, cpus = 4) => loadConfig(env, cpus);
+
+describe('loadConfig', () => {
+  it('uses the documented defaults when nothing is set', () => {
+    const config = load({});
+    expect(config.http).toEqual({ port: 3000, host: '0.0.0.0', maxUploadBytes: 20 * 1024 * 1024 });
+    expect(config.model.id).toBe('Xenova/vit-gpt2-image-captioning');
+    expect(config.model.dtype).toBe('q8');
+    expect(config.model.allowRemote).toBe(false);
+    expect(config.model.revision).toBeUndefined();
+    expect(config.queue).toEqual({ max: DEFAULTS.QUEUE_MAX, requestTimeoutMs: DEFAULTS.REQUEST_TIMEOUT_MS });
+    expect(config.engine).toMatchObject({ workers: 1, threads: 4, cpus: 4, maxBatch: DEFAULTS.ENGINE_MAX_BATCH });
+    expect(config.defaultNumBeams).toBe(4);
+  });
+
+  it('parses numbers, booleans and paths', () => {
+    const config = load({
+      PORT: '8080',
+      ALLOW_REMOTE_MODELS: 'true',
+      MODEL_DIR: '/models/x',
+      MODEL_DTYPE: 'fp32',
+      MAX_UPLOAD_BYTES: '1048576',
+      CACHE_MAX_ENTRIES: '0',
+      MODEL_REVISION: 'a'.repeat(40),
+    });
+    expect(config.http.port).toBe(8080);
+    expect(config.model).toMatchObject({ allowRemote: true, dir: '/models/x', dtype: 'fp32', revision: 'a'.repeat(40) });
+    expect(config.http.maxUploadBytes).toBe(1048576);
+    expect(config.cache.maxEntries).toBe(0);
+  });
+
+  it('treats empty values as unset', () => {
+    expect(load({ PORT: '', MODEL_DIR: '  ' }).http.port).toBe(3000);
+    expect(load({ MODEL_DIR: '' }).model.dir).toBeUndefined();
+  });
+
+  it.each([
+    ['PORT', 'abc', /PORT="abc".*integer/],
+    ['PORT', '70000', /PORT="70000".*65535/],
+    ['MODEL_DTYPE', 'int4', /MODEL_DTYPE="int4"/],
+    ['MODEL_REVISION', 'main', /MODEL_REVISION="main".*commit hash/],
+    ['ALLOW_REMOTE_MODELS', 'yes', /ALLOW_REMOTE_MODELS="yes".*true or false/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL="loud"/],
+    ['MODEL_ID', 'not a model', /MODEL_ID=.*owner\/name/],
+    ['QUEUE_MAX', '0', /QUEUE_MAX="0"/],
+    ['MAX_INPUT_PIXELS', '10', /MAX_INPUT_PIXELS="10"/],
+    ['MODEL_HUB_URL', 'ftp://x', /MODEL_HUB_URL/],
+  ])('refuses %s=%s with a message naming it', (name, value, message) => {
+    expect(() => load({ [name]: value })).toThrow(ConfigError);
+    expect(() => load({ [name]: value })).toThrow(message);
+  });
+
+  it('reports only the first wrong variable', () => {
+    expect(() => load({ PORT: 'x', QUEUE_MAX: 'y' })).toThrow(/^Invalid environment variable PORT=/);
+  });
+
+  it('never gives the engine more threads than CPUs', () => {
+    expect(load({ ENGINE_WORKERS: '2' }, 4).engine).toMatchObject({ workers: 2, threads: 2 });
+    expect(load({ ENGINE_THREADS: '1' }, 4).engine).toMatchObject({ workers: 1, threads: 1 });
+    expect(() => load({ ENGINE_WORKERS: '2', ENGINE_THREADS: '3' }, 4)).toThrow(/2 x 3 exceeds the 4 CPUs/);
+    expect(() => load({ ENGINE_WORKERS: '3' }, 2)).toThrow(/ENGINE_WORKERS/);
+  });
+});
