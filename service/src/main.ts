@@ -5,20 +5,27 @@ import { AppModule } from './app.module';
 import { ModelLoaderService } from './caption/model-loader.service';
 import { AppConfig, loadConfig } from './config/app-config';
 import { ConfigError } from './config/environment';
+import { CaptionMetrics } from './metrics/caption-metrics.service';
+import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { setupOpenApi } from './openapi';
 
+/** No global body parsers: /caption reads its own body with limits, nothing else takes one. */
+export const APP_OPTIONS = { bodyParser: false, bufferLogs: true } as const;
+
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
-  // No global body parsers: /caption reads its own body with limits, nothing else takes one.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    bodyParser: false,
-    bufferLogs: true,
-  });
-  app.useLogger(app.get(Logger));
-  app.disable('x-powered-by');
-  setupOpenApi(app);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), APP_OPTIONS);
+  configureApp(app);
   // Readiness turns 503 at once on SIGTERM; accepted captions finish, then exit 0.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   return app;
+}
+
+/** What every instance of the app gets, the tests' included. */
+export function configureApp(app: NestExpressApplication): void {
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  app.use(httpMetricsMiddleware(app.get(CaptionMetrics)));
+  setupOpenApi(app);
 }
 
 async function main(): Promise<void> {

@@ -62,51 +62,46 @@ export class CaptionService {
     return options;
   }
 
+  /** Successes are counted here; refusals and errors where they are answered (ProblemFilter). */
   async caption(image: Buffer, rawOptions: Record<string, unknown>, clientGone: AbortSignal): Promise<CaptionResponseDto> {
     const started = performance.now();
-    try {
-      const options = this.decodingOptions(rawOptions);
-      const model = this.status.model;
-      if (!model || !this.status.isReady) throw new ProblemError('not_ready', 'The model is still loading; retry shortly.');
+    const options = this.decodingOptions(rawOptions);
+    const model = this.status.model;
+    if (!model || !this.status.isReady) throw new ProblemError('not_ready', 'The model is still loading; retry shortly.');
 
-      const key = this.cache.enabled ? this.cache.key(image, options, model.fingerprint) : '';
-      const hit = this.cache.enabled ? this.cache.get(key) : undefined;
-      if (this.cache.enabled) this.metrics.cache(hit !== undefined);
-      if (hit) {
-        this.metrics.request('cached');
-        return this.response(hit, options, true);
-      }
-
-      const decodeStarted = performance.now();
-      const input = await this.intake.toModelInput(image, model.inputSize);
-      const imageDecode = performance.now() - decodeStarted;
-      this.metrics.stage('image_decode', imageDecode);
-
-      const result = await this.scheduler.submit(input.rgb, options, clientGone);
-      this.metrics.stage('queue_wait', result.queueMs);
-      this.metrics.stage('encoder', result.encoderMs);
-      this.metrics.stage('decoding', result.decodingMs);
-      this.metrics.generatedTokens(result.tokenIds.length);
-      this.metrics.request('ok');
-      const answer: CachedCaption = {
-        caption: result.text,
-        tokens: result.tokenIds.length,
-        batchImages: result.batchImages,
-        timings: {
-          image_decode: round(imageDecode),
-          queue_wait: round(result.queueMs),
-          encoder: round(result.encoderMs),
-          decoding: round(result.decodingMs),
-          total: round(performance.now() - started),
-        },
-      };
-      if (this.cache.enabled) this.cache.set(key, answer);
-      return this.response(answer, options, false);
-    } catch (error) {
-      const refused = error instanceof ProblemError && ['queue_full', 'not_ready', 'draining'].includes(error.code);
-      this.metrics.request(refused ? 'rejected' : 'error');
-      throw error;
+    const key = this.cache.enabled ? this.cache.key(image, options, model.fingerprint) : '';
+    const hit = this.cache.enabled ? this.cache.get(key) : undefined;
+    if (this.cache.enabled) this.metrics.cache(hit !== undefined);
+    if (hit) {
+      this.metrics.request('cached');
+      return this.response(hit, options, true);
     }
+
+    const decodeStarted = performance.now();
+    const input = await this.intake.toModelInput(image, model.inputSize);
+    const imageDecode = performance.now() - decodeStarted;
+    this.metrics.stage('image_decode', imageDecode);
+
+    const result = await this.scheduler.submit(input.rgb, options, clientGone);
+    this.metrics.stage('queue_wait', result.queueMs);
+    this.metrics.stage('encoder', result.encoderMs);
+    this.metrics.stage('decoding', result.decodingMs);
+    this.metrics.generatedTokens(result.tokenIds.length);
+    this.metrics.request('ok');
+    const answer: CachedCaption = {
+      caption: result.text,
+      tokens: result.tokenIds.length,
+      batchImages: result.batchImages,
+      timings: {
+        image_decode: round(imageDecode),
+        queue_wait: round(result.queueMs),
+        encoder: round(result.encoderMs),
+        decoding: round(result.decodingMs),
+        total: round(performance.now() - started),
+      },
+    };
+    if (this.cache.enabled) this.cache.set(key, answer);
+    return this.response(answer, options, false);
   }
 
   private response(answer: CachedCaption, options: DecodingOptions, cached: boolean): CaptionResponseDto {

@@ -39,7 +39,7 @@ export class ModelLoaderService implements OnApplicationShutdown {
   private async run(): Promise<void> {
     const started = performance.now();
     const info = await this.engine.load();
-    const model = { ...info, modelId: this.config.model.id, revision: this.source.revision(), modelDir: this.source.dir() };
+    const model = { ...info, modelId: this.config.model.id, revision: this.source.revisionOf(info.modelDir) };
     this.status.setWarming(model);
     this.logger.log(
       `model ${model.modelId}@${model.revision} (${model.dtype}) loaded from ${model.modelDir}: ` +

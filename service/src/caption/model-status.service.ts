@@ -7,7 +7,6 @@ export type ModelState = 'loading' | 'warming' | 'ready' | 'failed';
 export interface LoadedModel extends EngineInfo {
   modelId: string;
   revision: string;
-  modelDir: string;
 }
 
 /** Where the model is in its life: read by health checks, the scheduler and responses. */

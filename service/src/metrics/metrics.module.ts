@@ -1,4 +1,4 @@
-import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import {
   PrometheusModule,
   makeCounterProvider,
@@ -7,7 +7,6 @@ import {
 } from '@willsoto/nestjs-prometheus';
 import { PROBLEM_CODES } from '../common/problem/problem-catalog';
 import { CaptionMetrics, METRIC } from './caption-metrics.service';
-import { HttpMetricsMiddleware } from './http-metrics.middleware';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
 
@@ -60,12 +59,8 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 
   ],
   exports: [CaptionMetrics],
 })
-export class MetricsModule implements NestModule {
+export class MetricsModule {
   constructor(metrics: CaptionMetrics) {
     metrics.initialise(PROBLEM_CODES);
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
   }
 }

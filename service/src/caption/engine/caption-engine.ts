@@ -5,6 +5,8 @@ export type { DecodingOptions, ModelDtype };
 
 /** What the rest of the service knows about the loaded model. */
 export interface EngineInfo {
+  /** The model folder in use. */
+  modelDir: string;
   dtype: ModelDtype;
   /** sha256 naming the exact weights (source files) in use. */
   fingerprint: string;

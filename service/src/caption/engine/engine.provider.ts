@@ -10,7 +10,6 @@ export const MODEL_SOURCE = Symbol('MODEL_SOURCE');
 export class ResolvedModel {
   private readonly logger = new Logger('ModelFiles');
   private located?: Promise<string>;
-  private folder?: string;
 
   constructor(private readonly config: AppConfig) {}
 
@@ -26,18 +25,13 @@ export class ResolvedModel {
       },
       this.config.model.dtype,
       (message) => this.logger.log(message),
-    ).then((dir) => (this.folder = dir));
+    );
     return this.located;
   }
 
-  dir(): string {
-    if (!this.folder) throw new Error('model folder not resolved yet');
-    return this.folder;
-  }
-
-  /** The pinned commit: MODEL_REVISION, else what model:pull recorded, else "local". */
-  revision(): string {
-    return this.config.model.revision ?? recordedRevision(this.dir()) ?? 'local';
+  /** The pinned commit: MODEL_REVISION, else what model:pull recorded in the folder, else "local". */
+  revisionOf(modelDir: string): string {
+    return this.config.model.revision ?? recordedRevision(modelDir) ?? 'local';
   }
 }
 

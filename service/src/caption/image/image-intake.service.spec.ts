@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
 import sharp, { Sharp } from 'sharp';
 import { GOLDEN_DIR, PHOTOS } from '../../../test/support/fixtures';
+import { pngDeclaring } from '../../../test/support/images';
 import { AppConfig } from '../../config/app-config';
 import { ProblemError } from '../../common/problem/problem.error';
 import { ImageIntakeService } from './image-intake.service';
@@ -32,31 +32,6 @@ function meanColour(rgb: Uint8Array): [number, number, number] {
   for (let i = 0; i < rgb.length; i++) sum[i % 3] += rgb[i];
   const n = rgb.length / 3;
   return [sum[0] / n, sum[1] / n, sum[2] / n];
-}
-
-/** A valid PNG header declaring a huge image, followed by ~1 MB of compressed data. */
-function pngDeclaring(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc32(body) >>> 0, 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  const noise = Buffer.alloc(1_000_000);
-  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(noise, { level: 0 })),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
 }
 
 describe('ImageIntakeService', () => {

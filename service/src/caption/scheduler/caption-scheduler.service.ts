@@ -10,8 +10,12 @@ export interface ScheduledCaption extends EngineResult {
   queueMs: number;
 }
 
-/** A client that went away: nobody is left to answer, so no response is written. */
-export class ClientClosedError extends Error {}
+/** A client that went away before its caption was ready. */
+export class ClientClosedError extends ProblemError {
+  constructor() {
+    super('client_closed', 'The client closed the connection; its caption was dropped.');
+  }
+}
 
 interface Ticket {
   id: string;
@@ -78,7 +82,7 @@ export class CaptionScheduler implements OnModuleDestroy {
         resolve,
         reject,
       };
-      const onGone = () => this.abandon(ticket, 'client_closed', new ClientClosedError('client closed the connection'));
+      const onGone = () => this.abandon(ticket, 'client_closed', new ClientClosedError());
       if (clientGone.aborted) return onGone();
       clientGone.addEventListener('abort', onGone, { once: true });
       this.queue.push(ticket);

@@ -13,6 +13,9 @@ export const PROBLEMS = {
   unsupported_media_type: { status: 415, title: 'The image format is not supported' },
   invalid_image: { status: 422, title: 'The image cannot be decoded' },
   queue_full: { status: 429, title: 'Too many requests are waiting' },
+  // nginx's convention for a client that left before its answer; nobody reads this response, but
+  // logs and metrics show it instead of a 500.
+  client_closed: { status: 499, title: 'The client closed the connection' },
   internal_error: { status: 500, title: 'Internal error' },
   not_ready: { status: 503, title: 'The service is not ready' },
   draining: { status: 503, title: 'The service is shutting down' },

@@ -46,6 +46,7 @@ export class OnnxEngine implements CaptionEngine {
     const ready = await this.startWorker();
     await Promise.all(Array.from({ length: this.options.workers - 1 }, () => this.startWorker()));
     return {
+      modelDir: this.modelDir,
       dtype: this.options.dtype,
       fingerprint: ready.fingerprint,
       inputSize: ready.spec.imageSize,

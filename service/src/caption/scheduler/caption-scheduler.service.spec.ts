@@ -1,0 +1,224 @@
+import { FakeEngine } from '../../../test/support/fake-engine';
+import { AppConfig } from '../../config/app-config';
+import { ProblemError } from '../../common/problem/problem.error';
+import { CaptionMetrics } from '../../metrics/caption-metrics.service';
+import { DecodingOptions } from '../engine/caption-engine';
+import { ModelStatusService } from '../model-status.service';
+import { CaptionScheduler, ClientClosedError } from './caption-scheduler.service';
+
+const OPTIONS: DecodingOptions = {
+  maxNewTokens: 15,
+  minNewTokens: 0,
+  numBeams: 4,
+  lengthPenalty: 1,
+  earlyStopping: false,
+  noRepeatNgramSize: 0,
+  repetitionPenalty: 1,
+};
+
+function metricsSpy() {
+  const calls: Record<string, unknown[][]> = {};
+  const record = (name: string) => (...args: unknown[]) => (calls[name] ??= []).push(args);
+  const metrics = {
+    queue: record('queue'),
+    rejected: record('rejected'),
+    batch: record('batch'),
+    ready: record('ready'),
+  } as unknown as CaptionMetrics;
+  return { metrics, calls };
+}
+
+function setup(overrides: { queueMax?: number; maxBatch?: number; maxWaitMs?: number; timeoutMs?: number; slots?: number; shutdownMs?: number } = {}) {
+  const config = {
+    queue: { max: overrides.queueMax ?? 4, requestTimeoutMs: overrides.timeoutMs ?? 10_000 },
+    engine: { maxBatch: overrides.maxBatch ?? 8, maxWaitMs: overrides.maxWaitMs ?? 0 },
+    shutdownTimeoutMs: overrides.shutdownMs ?? 0,
+  } as AppConfig;
+  const engine = new FakeEngine(overrides.slots ?? 1);
+  const { metrics, calls } = metricsSpy();
+  const status = new ModelStatusService(metrics);
+  status.setWarming({ dtype: 'q8', fingerprint: 'f', inputSize: { width: 224, height: 224 }, workers: 1, threadsPerWorker: 1, modelId: 'm', revision: 'r', modelDir: '/m' });
+  status.setReady();
+  const scheduler = new CaptionScheduler(config, engine, status, metrics);
+  schedulers.push(scheduler);
+  /** Submits without awaiting; the eventual answer is observed elsewhere or not at all. */
+  const fire = () => scheduler.submit(rgb(), OPTIONS, never()).catch(() => undefined);
+  return { scheduler, engine, status, calls, config, fire };
+}
+
+const schedulers: CaptionScheduler[] = [];
+
+const rgb = () => new Uint8Array(224 * 224 * 3);
+const never = () => new AbortController().signal;
+const settled = async (promise: Promise<unknown>) => {
+  let state = 'pending';
+  promise.then(() => (state = 'resolved'), () => (state = 'rejected'));
+  await new Promise((r) => setImmediate(r));
+  return state;
+};
+
+describe('CaptionScheduler', () => {
+  afterEach(async () => {
+    jest.useRealTimers();
+    // Answer whatever a test left waiting, so no deadline timer outlives it.
+    for (const scheduler of schedulers.splice(0)) {
+      (scheduler as unknown as { config: AppConfig }).config.shutdownTimeoutMs = 0;
+      await scheduler.onModuleDestroy();
+    }
+  });
+
+  it('runs one request at once on a free slot and answers it', async () => {
+    const { scheduler, engine } = setup();
+    const answer = scheduler.submit(rgb(), OPTIONS, never());
+    expect(engine.batches).toHaveLength(1);
+    engine.complete();
+    await expect(answer).resolves.toMatchObject({ text: expect.stringContaining('4 beams'), batchImages: 1 });
+  });
+
+  it('batches requests that wait while the engine is busy, up to ENGINE_MAX_BATCH', async () => {
+    const { scheduler, engine, calls } = setup({ maxBatch: 3, queueMax: 10 });
+    const first = scheduler.submit(rgb(), OPTIONS, never());
+    const waiting = Array.from({ length: 4 }, () => scheduler.submit(rgb(), OPTIONS, never()));
+    expect(scheduler.depth).toBe(4);
+    engine.complete(engine.batches[0]);
+    await first;
+    await new Promise((r) => setImmediate(r));
+    expect(engine.batches[1].jobs).toHaveLength(3);
+    engine.complete(engine.batches[1]);
+    await new Promise((r) => setImmediate(r));
+    expect(engine.batches[2].jobs).toHaveLength(1);
+    engine.complete(engine.batches[2]);
+    const results = await Promise.all(waiting);
+    expect(results.map((r) => r.batchImages)).toEqual([3, 3, 3, 1]);
+    expect(calls.batch.map(([n]) => n)).toEqual([1, 3, 1]);
+  });
+
+  it('waits up to ENGINE_MAX_WAIT_MS for company before starting a batch', async () => {
+    jest.useFakeTimers();
+    const { engine, fire } = setup({ maxBatch: 4, maxWaitMs: 20 });
+    fire();
+    fire();
+    expect(engine.batches).toHaveLength(0);
+    jest.advanceTimersByTime(25);
+    expect(engine.batches).toHaveLength(1);
+    expect(engine.batches[0].jobs).toHaveLength(2);
+  });
+
+  it('answers 429 with Retry-After at once when the queue is full', async () => {
+    const { scheduler, calls, fire } = setup({ queueMax: 2 });
+    fire(); // running
+    fire();
+    fire();
+    let error: unknown;
+    try {
+      fire();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ProblemError);
+    expect((error as ProblemError).code).toBe('queue_full');
+    expect(Number((error as ProblemError).extras.headers?.['Retry-After'])).toBeGreaterThanOrEqual(1);
+    expect(calls.rejected).toContainEqual(['queue_full']);
+  });
+
+  it('gives Retry-After from queue depth and the recent time per image', async () => {
+    const { scheduler, engine, fire } = setup({ queueMax: 100, maxBatch: 10 });
+    const now = jest.spyOn(performance, 'now');
+    let clock = 0;
+    now.mockImplementation(() => clock);
+    fire();
+    for (let i = 0; i < 10; i++) fire();
+    clock = 3000; // the running caption took 3 s
+    engine.complete(engine.batches[0]);
+    await new Promise((r) => setImmediate(r));
+    now.mockRestore();
+    // seconds per image now 0.8 * 1 + 0.2 * 3 = 1.4; 0 waiting (10 went into the next batch)
+    expect(scheduler.retryAfterSeconds()).toBe(1);
+    for (let i = 0; i < 10; i++) fire();
+    expect(scheduler.retryAfterSeconds()).toBe(Math.ceil(10 * (0.8 * 1 + 0.2 * 3)));
+  });
+
+  it('refuses with 503 while the model is not ready', () => {
+    const { scheduler, status } = setup();
+    status.setDraining();
+    expect(() => scheduler.submit(rgb(), OPTIONS, never())).toThrow(expect.objectContaining({ code: 'not_ready' }));
+  });
+
+  it('answers 504 at the deadline and drops a queued request before the engine sees it', async () => {
+    jest.useFakeTimers();
+    const { scheduler, engine, calls, fire } = setup({ timeoutMs: 1000 });
+    fire(); // occupies the slot
+    const queued = scheduler.submit(rgb(), OPTIONS, never());
+    jest.advanceTimersByTime(1001);
+    await expect(queued).rejects.toMatchObject({ code: 'request_timeout', status: 504 });
+    expect(scheduler.depth).toBe(0);
+    engine.complete(engine.batches[0]);
+    expect(engine.batches).toHaveLength(1); // the expired request never ran
+    expect(calls.rejected).toContainEqual(['timeout']);
+  });
+
+  it('cancels a running request at its deadline; the engine drops it at the next step', async () => {
+    jest.useFakeTimers();
+    const { scheduler, engine } = setup({ timeoutMs: 1000 });
+    const running = scheduler.submit(rgb(), OPTIONS, never());
+    const id = engine.batches[0].jobs[0].id;
+    jest.advanceTimersByTime(1001);
+    await expect(running).rejects.toMatchObject({ code: 'request_timeout' });
+    expect(engine.cancelled).toEqual([id]);
+  });
+
+  it('removes a queued request whose client disconnected', async () => {
+    const { scheduler, engine, calls, fire } = setup();
+    fire();
+    const client = new AbortController();
+    const gone = scheduler.submit(rgb(), OPTIONS, client.signal);
+    expect(scheduler.depth).toBe(1);
+    client.abort();
+    await expect(gone).rejects.toBeInstanceOf(ClientClosedError);
+    expect(scheduler.depth).toBe(0);
+    expect(calls.rejected).toContainEqual(['client_closed']);
+    engine.complete(engine.batches[0]);
+    expect(engine.batches).toHaveLength(1);
+  });
+
+  it('cancels a running request whose client disconnected', async () => {
+    const { scheduler, engine } = setup();
+    const client = new AbortController();
+    const gone = scheduler.submit(rgb(), OPTIONS, client.signal);
+    client.abort();
+    await expect(gone).rejects.toBeInstanceOf(ClientClosedError);
+    expect(engine.cancelled).toEqual([engine.batches[0].jobs[0].id]);
+  });
+
+  it('on shutdown refuses new work at once and lets accepted work finish', async () => {
+    const { scheduler, engine, status } = setup({ shutdownMs: 10_000 });
+    const running = scheduler.submit(rgb(), OPTIONS, never());
+    const queued = scheduler.submit(rgb(), OPTIONS, never());
+    const drained = scheduler.onModuleDestroy();
+    expect(status.isReady).toBe(false);
+    expect(() => scheduler.submit(rgb(), OPTIONS, never())).toThrow(expect.objectContaining({ code: 'draining' }));
+    expect(await settled(drained)).toBe('pending');
+    engine.complete(engine.batches[0]);
+    await running;
+    await new Promise((r) => setImmediate(r));
+    engine.complete(engine.batches[1]);
+    await queued;
+    await expect(drained).resolves.toBeUndefined();
+  });
+
+  it('answers what is left with 503 when draining times out', async () => {
+    const { scheduler } = setup({ shutdownMs: 50 });
+    const running = scheduler.submit(rgb(), OPTIONS, never());
+    await scheduler.onModuleDestroy();
+    await expect(running).rejects.toMatchObject({ code: 'draining' });
+  });
+
+  it('reports engine failures to the waiting request', async () => {
+    const { scheduler, engine } = setup();
+    const answer = scheduler.submit(rgb(), OPTIONS, never());
+    const batch = engine.batches[0];
+    batch.sink.onError(batch.jobs[0].id, new Error('onnxruntime exploded'));
+    batch.finish();
+    await expect(answer).rejects.toThrow('onnxruntime exploded');
+  });
+});

@@ -1,0 +1,65 @@
+import {
+  CaptionEngine,
+  EngineInfo,
+  EngineJob,
+  EngineSink,
+} from '../../src/caption/engine/caption-engine';
+
+interface RunningBatch {
+  jobs: EngineJob[];
+  sink: EngineSink;
+  finish(): void;
+}
+
+/**
+ * An engine the test drives by hand: batches stay running until the test completes them, so
+ * queueing, deadlines, cancellation and draining can be observed step by step.
+ */
+export class FakeEngine implements CaptionEngine {
+  readonly batches: RunningBatch[] = [];
+  readonly cancelled: string[] = [];
+  disposed = false;
+  /** Resolve load() only when the test says so (e.g. to observe readiness before warm-up). */
+  loadGate?: Promise<void>;
+  autoComplete = false;
+
+  constructor(readonly slots = 1) {}
+
+  async load(): Promise<EngineInfo> {
+    await this.loadGate;
+    return { modelDir: '/fake-model', dtype: 'q8', fingerprint: 'fake-model', inputSize: { width: 224, height: 224 }, workers: this.slots, threadsPerWorker: 1 };
+  }
+
+  runBatch(jobs: EngineJob[], sink: EngineSink): Promise<void> {
+    return new Promise<void>((finish) => {
+      const batch = { jobs, sink, finish };
+      this.batches.push(batch);
+      if (this.autoComplete) this.complete(batch);
+    });
+  }
+
+  cancel(id: string): void {
+    this.cancelled.push(id);
+    for (const batch of this.batches) {
+      if (batch.jobs.some((j) => j.id === id)) batch.sink.onCancelled(id);
+    }
+  }
+
+  /** Answers every job of a batch with a caption derived from its options, and frees the slot. */
+  complete(batch = this.batches[this.batches.length - 1]): void {
+    for (const job of batch.jobs) {
+      batch.sink.onResult(job.id, {
+        text: `caption of ${job.rgb.length} bytes with ${job.options.numBeams} beams`,
+        tokenIds: [1, 2, 3],
+        encoderMs: 1,
+        decodingMs: 2,
+        batchImages: batch.jobs.length,
+      });
+    }
+    batch.finish();
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+  }
+}
