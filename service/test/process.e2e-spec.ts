@@ -113,14 +113,14 @@ describe('service process', () => {
         caption(run.url, 'num_beams=8&max_new_tokens=64&min_new_tokens=64', `drain-${i}`),
       );
       await waitUntil(async () => {
-        const body = await (await fetch(`${run.url}/health/ready`)).json();
+        const body = (await (await fetch(`${run.url}/health/ready`)).json()) as { details?: { model?: { in_flight?: number } } };
         return (body.details?.model?.in_flight ?? 0) > 0;
       }, 10_000);
       run.child.kill('SIGTERM');
       await waitUntil(async () => (await fetch(`${run.url}/health/ready`)).status === 503, 2000);
       const refused = await caption(run.url, 'num_beams=1', 'after-sigterm');
       expect(refused.status).toBe(503);
-      expect((await refused.json()).code).toBe('draining');
+      expect(((await refused.json()) as { code: string }).code).toBe('draining');
       const answers = await Promise.all(pending);
       expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
       expect(await run.exited).toBe(0);

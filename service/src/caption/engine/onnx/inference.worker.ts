@@ -25,13 +25,28 @@ let tokenizer: GPT2Tokenizer | undefined;
 let running = false;
 
 port.on('message', (message: HostMessage) => {
-  if (message.type === 'cancel') {
-    cancelled.add(message.id);
-    return;
+  switch (message.type) {
+    case 'cancel':
+      cancelled.add(message.id);
+      return;
+    case 'batch':
+      queue.push(message.jobs);
+      void drain();
+      return;
+    case 'dispose':
+      void dispose();
   }
-  queue.push(message.jobs);
-  void drain();
 });
+
+/** Releases the native sessions before the thread ends; terminating under them aborts the process. */
+async function dispose(): Promise<void> {
+  queue.length = 0;
+  while (running) await new Promise((resolve) => setTimeout(resolve, 5));
+  await model?.release();
+  model = undefined;
+  send({ type: 'disposed' });
+  port!.close();
+}
 
 async function start(): Promise<void> {
   const prepareLog: string[] = [];

@@ -77,9 +77,18 @@ export class OnnxEngine implements CaptionEngine {
     if (slot) slot.worker.postMessage({ type: 'cancel', id } satisfies HostMessage);
   }
 
+  /** Lets each worker release its sessions and end; terminates one that does not within 10 s. */
   async dispose(): Promise<void> {
     this.disposed = true;
-    await Promise.all(this.workerSlots.map((s) => s.worker.terminate()));
+    await Promise.all(
+      this.workerSlots.map(async ({ worker }) => {
+        const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+        worker.postMessage({ type: 'dispose' } satisfies HostMessage);
+        const timer = setTimeout(() => void worker.terminate(), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
     this.workerSlots.length = 0;
   }
 
@@ -129,6 +138,8 @@ export class OnnxEngine implements CaptionEngine {
         return;
       case 'failed':
         for (const id of message.ids) this.settle(slot, id)?.onError(id, new Error(message.message));
+        return;
+      case 'disposed':
         return;
       case 'batch-done':
         // Anything still pending was neither answered nor failed: a bug, not a silent loss.

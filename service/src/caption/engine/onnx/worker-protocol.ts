@@ -19,7 +19,8 @@ export interface WorkerJob {
 
 export type HostMessage =
   | { type: 'batch'; jobs: WorkerJob[] }
-  | { type: 'cancel'; id: string };
+  | { type: 'cancel'; id: string }
+  | { type: 'dispose' };
 
 export interface WorkerReady {
   type: 'ready';
@@ -45,4 +46,5 @@ export type WorkerMessage =
   | JobDone
   | { type: 'cancelled'; id: string }
   | { type: 'failed'; ids: string[]; message: string }
-  | { type: 'batch-done'; images: number; steps?: number };
+  | { type: 'batch-done'; images: number }
+  | { type: 'disposed' };
