@@ -1,0 +1,145 @@
+// Schema checks for rendered objects. Two layers, because neither catches everything:
+// - kubernetes-models' validators (JSON Schema from the Kubernetes OpenAPI and the Argo CD
+//   and prometheus-operator CRDs): types, enums, required fields, formats. Like the API
+//   server's schemas they allow unknown fields.
+// - the same models' TypeScript interfaces: every object is type-checked as a fresh object
+//   literal, and TypeScript's excess-property check rejects any field the schema does not
+//   declare (a misspelt `readinesProbe`, `resource` for `resources`), which the API server
+//   would drop silently or reject only at apply time.
+import * as path from 'node:path';
+import * as ts from 'typescript';
+import type { K8sObject } from './render';
+
+const MODEL_PACKAGES = ['kubernetes-models', '@kubernetes-models/argo-cd', '@kubernetes-models/prometheus-operator'];
+
+export function modelModule(apiVersion: string, kind: string): string | undefined {
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !/^[A-Za-z0-9]+$/.test(kind)) return undefined;
+  for (const pkg of MODEL_PACKAGES) {
+    const spec = `${pkg}/${apiVersion}/${kind}`;
+    try {
+      require.resolve(spec);
+      return spec;
+    } catch {
+      // not in this package
+    }
+  }
+  return undefined;
+}
+
+export function describe(o: K8sObject): string {
+  const ns = o?.metadata?.namespace ? `${o.metadata.namespace}/` : '';
+  return `${o?.kind ?? '?'} ${ns}${o?.metadata?.name ?? '?'}`;
+}
+
+/** JSON-Schema validation with the models' own validators. */
+export function validateWithModels(o: K8sObject): string[] {
+  const spec = modelModule(o.apiVersion, o.kind);
+  if (!spec) return [`${describe(o)}: no schema for apiVersion "${o.apiVersion}" kind "${o.kind}" (misspelt, or an API version the cluster no longer serves)`];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Model = require(spec)[o.kind];
+  try {
+    new Model(o).validate();
+    return [];
+  } catch (e) {
+    const err = e as { errors?: Array<{ instancePath: string; message?: string; params?: unknown }>; message: string };
+    if (!err.errors) return [`${describe(o)}: ${err.message}`];
+    return err.errors.map((x) => `${describe(o)}: ${x.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(root)'} ${x.message}${x.params && 'allowedValues' in (x.params as object) ? ` ${JSON.stringify((x.params as { allowedValues: unknown }).allowedValues)}` : ''}`);
+  }
+}
+
+// Declaration files are parsed once per process; each check builds a small program on top.
+const sourceFileCache = new Map<string, ts.SourceFile | undefined>();
+const compilerOptions: ts.CompilerOptions = {
+  strict: true,
+  noEmit: true,
+  skipLibCheck: true,
+  types: [],
+  lib: ['lib.es2022.d.ts'],
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.CommonJS,
+  moduleResolution: ts.ModuleResolutionKind.Node10,
+};
+
+function fieldPath(node: ts.Node, stopAt: ts.Node): string {
+  const parts: string[] = [];
+  let cur: ts.Node | undefined = node;
+  while (cur && cur !== stopAt) {
+    const parent: ts.Node | undefined = cur.parent;
+    if (ts.isPropertyAssignment(cur)) {
+      const n = cur.name;
+      parts.unshift(ts.isStringLiteral(n) || ts.isIdentifier(n) ? n.text : n.getText());
+    } else if (parent && ts.isArrayLiteralExpression(parent)) {
+      parts.unshift(`[${parent.elements.indexOf(cur as ts.Expression)}]`);
+    }
+    cur = parent;
+  }
+  return parts.join('.').replace(/\.\[/g, '[');
+}
+
+function deepestNodeAt(sf: ts.SourceFile, pos: number): ts.Node {
+  let found: ts.Node = sf;
+  const visit = (n: ts.Node) => {
+    if (pos >= n.getStart(sf) && pos < n.getEnd()) {
+      found = n;
+      n.forEachChild(visit);
+    }
+  };
+  sf.forEachChild(visit);
+  return found;
+}
+
+/**
+ * Unknown-field check: returns one message per object whose literal TypeScript rejects for
+ * an excess property. Objects without a model are left to validateWithModels to report.
+ */
+const unknownFieldCache = new Map<string, string[]>();
+
+export function findUnknownFields(objects: K8sObject[], root: string): string[] {
+  // Results are cached per object content: re-validating a tree with one planted change
+  // type-checks only the objects that changed.
+  const fresh = objects.filter((o) => !unknownFieldCache.has(JSON.stringify(o)));
+  if (fresh.length) {
+    const perObject = typeCheck(fresh, root);
+    fresh.forEach((o, i) => unknownFieldCache.set(JSON.stringify(o), perObject[i]));
+  }
+  return objects.flatMap((o) => unknownFieldCache.get(JSON.stringify(o)) ?? []);
+}
+
+function typeCheck(objects: K8sObject[], root: string): string[][] {
+  const results: string[][] = objects.map(() => []);
+  const typed = objects.map((o, index) => ({ o, index, spec: modelModule(o.apiVersion, o.kind) })).filter((x) => x.spec);
+  if (!typed.length) return results;
+  const fileName = path.join(root, 'tools', 'gitops', '__unknown_field_check__.ts');
+  const lines: string[] = [];
+  typed.forEach(({ o, spec }, i) => {
+    lines.push(`import type { I${o.kind} as T${i} } from ${JSON.stringify(spec)};`);
+  });
+  typed.forEach(({ o }, i) => {
+    lines.push(`export const o${i}: T${i} = ${JSON.stringify(o, null, 1)};`);
+  });
+  const text = lines.join('\n');
+  const host = ts.createCompilerHost(compilerOptions, true);
+  const baseGet = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, languageVersion, onError, shouldCreate) => {
+    if (name === fileName) return ts.createSourceFile(name, text, languageVersion, true);
+    if (!sourceFileCache.has(name)) sourceFileCache.set(name, baseGet(name, languageVersion, onError, shouldCreate));
+    return sourceFileCache.get(name);
+  };
+  const baseExists = host.fileExists.bind(host);
+  host.fileExists = (name) => name === fileName || baseExists(name);
+  const program = ts.createProgram({ rootNames: [fileName], options: compilerOptions, host });
+  const sf = program.getSourceFile(fileName)!;
+  const decls = sf.statements.filter(ts.isVariableStatement);
+  for (const d of program.getSemanticDiagnostics(sf)) {
+    // 2353: "Object literal may only specify known properties"; 2561: the same, with a
+    // "did you mean" suggestion. Type mismatches are the JSON-Schema layer's job.
+    if (d.code !== 2353 && d.code !== 2561) continue;
+    const stmtIndex = decls.findIndex((s) => d.start! >= s.getStart(sf) && d.start! < s.getEnd());
+    if (stmtIndex < 0) continue;
+    const node = deepestNodeAt(sf, d.start!);
+    const field = fieldPath(node, decls[stmtIndex]);
+    const hint = d.code === 2561 ? ` (${ts.flattenDiagnosticMessageText(d.messageText, ' ').replace(/.*(Did you mean.*)$/, '$1')})` : '';
+    results[typed[stmtIndex].index].push(`${describe(typed[stmtIndex].o)}: unknown field "${field}"${hint}`);
+  }
+  return results;
+}
