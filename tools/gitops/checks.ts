@@ -1,8 +1,6 @@
 // The offline checks behind `npm run validate:gitops`. Each returns the problems it found as
 // readable messages; an empty list is a pass. tools/gitops/planted.spec.ts shows each one
 // failing on a planted mistake.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import {
@@ -16,11 +14,16 @@ import {
   type HelmRelease,
   type Json,
 } from './context';
-import { checkQueriedMetricsExist, expandGrafanaVariables, queriedMetrics, type QueriedExpr } from './promql';
+import {
+  checkQueriedMetricsExist,
+  expandGrafanaVariables,
+  queriedMetrics,
+  type QueriedExpr,
+} from './promql';
 import type { K8sObject } from './render';
 import { describe, findUnknownFields, validateWithModels } from './schema';
 import { STACK_METRICS } from './stack-metrics';
-import { runPromtool } from './tools';
+import { promtoolOnFiles } from './tools';
 
 export interface Check {
   id: string;
@@ -30,7 +33,8 @@ export interface Check {
 
 // ---------- small helpers ----------
 
-const ofKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind) as Array<K8sObject & Json>;
+const ofKind = (objects: K8sObject[], kind: string) =>
+  objects.filter((o) => o.kind === kind) as Array<K8sObject & Json>;
 
 /** Kubernetes CPU quantity in cores. */
 export function cpuCores(q: unknown): number | undefined {
@@ -47,7 +51,16 @@ export function memoryBytes(q: unknown): number | undefined {
   if (typeof q !== 'string') return undefined;
   const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q.trim());
   if (!m) return undefined;
-  const mult: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  const mult: Record<string, number> = {
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+    Ti: 1024 ** 4,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+  };
   return Number(m[1]) * (m[2] ? mult[m[2]] : 1);
 }
 
@@ -73,17 +86,27 @@ function envValue(container: Json, name: string): string | undefined {
 }
 
 function podsOf(objects: K8sObject[]): Array<{ owner: Json; pod: Json }> {
-  return [...ofKind(objects, 'Deployment'), ...ofKind(objects, 'StatefulSet')].map((d) => ({ owner: d, pod: d.spec?.template ?? {} }));
+  return [...ofKind(objects, 'Deployment'), ...ofKind(objects, 'StatefulSet')].map((d) => ({
+    owner: d,
+    pod: d.spec?.template ?? {},
+  }));
 }
 
 /** The Deployment whose pods a Service (or other selector) selects. */
-function workloadFor(objects: K8sObject[], selector: Record<string, string> | undefined): Json | undefined {
+function workloadFor(
+  objects: K8sObject[],
+  selector: Record<string, string> | undefined,
+): Json | undefined {
   if (!selector) return undefined;
-  return podsOf(objects).find(({ pod }) => selectorMatches({ matchLabels: selector }, pod.metadata?.labels))?.owner;
+  return podsOf(objects).find(({ pod }) =>
+    selectorMatches({ matchLabels: selector }, pod.metadata?.labels),
+  )?.owner;
 }
 
 function containerPortNames(workload: Json): Array<string | number> {
-  return (workload?.spec?.template?.spec?.containers ?? []).flatMap((c: Json) => (c.ports ?? []).flatMap((p: Json) => [p.name, p.containerPort]));
+  return (workload?.spec?.template?.spec?.containers ?? []).flatMap((c: Json) =>
+    (c.ports ?? []).flatMap((p: Json) => [p.name, p.containerPort]),
+  );
 }
 
 function monitoringStack(ctx: Context): HelmRelease | undefined {
@@ -109,35 +132,32 @@ function stackSelector(stack: HelmRelease, kind: 'serviceMonitor' | 'rule'): Jso
 }
 
 function rulesOf(d: Deployable): Array<{ rule: K8sObject & Json; groups: Json[] }> {
-  return ofKind(d.objects, 'PrometheusRule').map((rule) => ({ rule, groups: rule.spec?.groups ?? [] }));
+  return ofKind(d.objects, 'PrometheusRule').map((rule) => ({
+    rule,
+    groups: rule.spec?.groups ?? [],
+  }));
 }
 
 function alertsOf(d: Deployable): Json[] {
-  return rulesOf(d).flatMap(({ groups }) => groups.flatMap((g: Json) => (g.rules ?? []).filter((r: Json) => r.alert)));
+  return rulesOf(d).flatMap(({ groups }) =>
+    groups.flatMap((g: Json) => (g.rules ?? []).filter((r: Json) => r.alert)),
+  );
 }
-
-function withTempDir<T>(fn: (dir: string) => T): T {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gitops-check-'));
-  try {
-    return fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const promqlParseCache = new Map<string, string | undefined>();
 
 /** promtool's own parser on one expression, via a one-rule recording-rules file. */
 function promtoolParse(expr: string): string | undefined {
-  if (promqlParseCache.has(expr)) return promqlParseCache.get(expr);
-  const result = withTempDir((dir) => {
-    const file = path.join(dir, 'expr.rules.yaml');
-    writeFileSync(file, stringify({ groups: [{ name: 'parse', rules: [{ record: 'parse:check', expr }] }] }));
-    const r = runPromtool(['check', 'rules', file]);
-    return r.ok ? undefined : r.output.split('\n').filter((l) => /error|parse/i.test(l)).join(' ').trim() || r.output;
+  const r = promtoolOnFiles(['check', 'rules', 'expr.rules.yaml'], {
+    'expr.rules.yaml': stringify({
+      groups: [{ name: 'parse', rules: [{ record: 'parse:check', expr }] }],
+    }),
   });
-  promqlParseCache.set(expr, result);
-  return result;
+  return r.ok
+    ? undefined
+    : r.output
+        .split('\n')
+        .filter((l) => /error|parse/i.test(l))
+        .join(' ')
+        .trim() || r.output;
 }
 
 interface DashboardInfo {
@@ -160,14 +180,24 @@ function dashboardsOf(ctx: Context): DashboardInfo[] {
         try {
           dashboard = JSON.parse(text);
         } catch (e) {
-          out.push({ where, error: `dashboard JSON does not parse: ${(e as Error).message}`, exprs: [] });
+          out.push({
+            where,
+            error: `dashboard JSON does not parse: ${(e as Error).message}`,
+            exprs: [],
+          });
           continue;
         }
         const panels: Json[] = [];
-        const walk = (ps: Json[]) => ps?.forEach((p) => (panels.push(p), walk(p.panels)));
+        const walk = (ps: Json[]) =>
+          ps?.forEach((p) => {
+            panels.push(p);
+            walk(p.panels);
+          });
         walk(dashboard.panels ?? []);
         const exprs = panels.flatMap((p) =>
-          (p.targets ?? []).filter((t: Json) => typeof t.expr === 'string').map((t: Json) => ({ expr: t.expr as string, where: `${where} panel "${p.title}"` })),
+          (p.targets ?? [])
+            .filter((t: Json) => typeof t.expr === 'string')
+            .map((t: Json) => ({ expr: t.expr as string, where: `${where} panel "${p.title}"` })),
         );
         out.push({ where, dashboard, exprs });
       }
@@ -179,7 +209,12 @@ function dashboardsOf(ctx: Context): DashboardInfo[] {
 function alertExprs(ctx: Context): QueriedExpr[] {
   return ctx.deployables.flatMap((d) =>
     rulesOf(d).flatMap(({ rule, groups }) =>
-      groups.flatMap((g: Json) => (g.rules ?? []).map((r: Json) => ({ expr: String(r.expr), where: `${d.dir}: ${describe(rule)} ${r.alert ? `alert ${r.alert}` : `record ${r.record}`}` }))),
+      groups.flatMap((g: Json) =>
+        (g.rules ?? []).map((r: Json) => ({
+          expr: String(r.expr),
+          where: `${d.dir}: ${describe(rule)} ${r.alert ? `alert ${r.alert}` : `record ${r.record}`}`,
+        })),
+      ),
     ),
   );
 }
@@ -190,58 +225,84 @@ const kustomizeBuild: Check = {
   id: 'kustomize-build',
   title: 'every kustomization under gitops/ builds',
   run(ctx) {
-    const problems = ctx.folders.filter((f) => f.error).map((f) => `${f.dir}: kustomize build failed: ${f.error}`);
-    for (const f of ctx.folders) if (!f.error && !f.objects.length) problems.push(`${f.dir}: builds to nothing`);
+    const problems = ctx.folders
+      .filter((f) => f.error)
+      .map((f) => `${f.dir}: kustomize build failed: ${f.error}`);
+    for (const f of ctx.folders)
+      if (!f.error && !f.objects.length) problems.push(`${f.dir}: builds to nothing`);
     return problems;
   },
 };
 
 const schema: Check = {
   id: 'schema',
-  title: 'every rendered object matches its schema (Kubernetes, Argo CD and prometheus-operator CRDs), unknown fields rejected',
+  title:
+    'every rendered object matches its schema (Kubernetes, Argo CD and prometheus-operator CRDs), unknown fields rejected',
   run(ctx) {
     const seen = new Set<string>();
     const objects: K8sObject[] = [];
     const add = (o: K8sObject) => {
       const key = JSON.stringify(o);
-      if (!seen.has(key)) seen.add(key), objects.push(o);
+      if (seen.has(key)) return;
+      seen.add(key);
+      objects.push(o);
     };
     ctx.folders.forEach((f) => f.objects.forEach(add));
     // Patches cut with a remote base are full objects too; check them on their own.
     ctx.folders.forEach((f) => f.droppedPatches.forEach((p) => p.objects.forEach(add)));
-    return [...objects.flatMap(validateWithModels), ...findUnknownFields(objects, ctx.root)];
+    return [...objects.flatMap(validateWithModels), ...findUnknownFields(objects)];
   },
 };
 
 const applicationPolicy: Check = {
   id: 'argocd-applications',
-  title: 'every Application: automated prune + selfHeal, CreateNamespace=true, resources finalizer, retry with backoff, sources that exist',
+  title:
+    'every Application: automated prune + selfHeal, CreateNamespace=true, resources finalizer, retry with backoff, sources that exist',
   run(ctx) {
     const problems: string[] = [];
-    if (!ctx.applications.length) problems.push('no Argo CD Application rendered anywhere under gitops/');
-    if (!ctx.repoURL) problems.push('no root Application with path gitops/apps (the app-of-apps) was found');
+    if (!ctx.applications.length)
+      problems.push('no Argo CD Application rendered anywhere under gitops/');
+    if (!ctx.repoURL)
+      problems.push('no root Application with path gitops/apps (the app-of-apps) was found');
     for (const a of ctx.applications) {
       const id = `Application ${a.app.metadata.name} (${a.dir})`;
       const sp = a.app.spec?.syncPolicy ?? {};
-      if (sp.automated?.prune !== true) problems.push(`${id}: syncPolicy.automated.prune must be true`);
-      if (sp.automated?.selfHeal !== true) problems.push(`${id}: syncPolicy.automated.selfHeal must be true`);
-      if (!a.syncOptions.includes('CreateNamespace=true')) problems.push(`${id}: syncOptions must include CreateNamespace=true`);
+      if (sp.automated?.prune !== true)
+        problems.push(`${id}: syncPolicy.automated.prune must be true`);
+      if (sp.automated?.selfHeal !== true)
+        problems.push(`${id}: syncPolicy.automated.selfHeal must be true`);
+      if (!a.syncOptions.includes('CreateNamespace=true'))
+        problems.push(`${id}: syncOptions must include CreateNamespace=true`);
       if (!(a.app.metadata as Json).finalizers?.includes('resources-finalizer.argocd.argoproj.io'))
-        problems.push(`${id}: metadata.finalizers must include resources-finalizer.argocd.argoproj.io (deleting the app must delete what it deployed)`);
+        problems.push(
+          `${id}: metadata.finalizers must include resources-finalizer.argocd.argoproj.io (deleting the app must delete what it deployed)`,
+        );
       const retry = sp.retry;
-      if (!retry || !(retry.limit > 0)) problems.push(`${id}: syncPolicy.retry.limit must be set above 0`);
-      else if (!retry.backoff?.duration || !(retry.backoff?.factor > 1) || !retry.backoff?.maxDuration)
+      if (!retry || !(retry.limit > 0))
+        problems.push(`${id}: syncPolicy.retry.limit must be set above 0`);
+      else if (
+        !retry.backoff?.duration ||
+        !(retry.backoff?.factor > 1) ||
+        !retry.backoff?.maxDuration
+      )
         problems.push(`${id}: syncPolicy.retry.backoff needs duration, factor > 1 and maxDuration`);
-      if (a.app.metadata.namespace !== 'argocd') problems.push(`${id}: must live in the argocd namespace`);
+      if (a.app.metadata.namespace !== 'argocd')
+        problems.push(`${id}: must live in the argocd namespace`);
       if (!a.sources.length) problems.push(`${id}: has no source`);
       for (const s of a.sources) {
         if (s.path && ctx.repoURL && s.repoURL === ctx.repoURL) {
-          if (!ctx.folders.some((f) => f.dir === s.path!.replace(/\/$/, ''))) problems.push(`${id}: source path ${s.path} is not a kustomization folder in this repo`);
+          if (!ctx.folders.some((f) => f.dir === s.path!.replace(/\/$/, '')))
+            problems.push(
+              `${id}: source path ${s.path} is not a kustomization folder in this repo`,
+            );
         }
       }
     }
     for (const r of ctx.helmReleases) {
-      for (const vf of r.missingValueFiles) problems.push(`Application ${r.app.app.metadata.name}: value file ${vf} does not resolve to a file in this repo`);
+      for (const vf of r.missingValueFiles)
+        problems.push(
+          `Application ${r.app.app.metadata.name}: value file ${vf} does not resolve to a file in this repo`,
+        );
     }
     return problems;
   },
@@ -256,7 +317,9 @@ const projects: Check = {
       const id = `Application ${a.app.metadata.name}`;
       const projectName = a.app.spec?.project;
       if (!projectName || projectName === 'default') {
-        problems.push(`${id}: uses the unrestricted "default" project; name one of the AppProjects in gitops/bootstrap`);
+        problems.push(
+          `${id}: uses the unrestricted "default" project; name one of the AppProjects in gitops/bootstrap`,
+        );
         continue;
       }
       const p = ctx.projects.find((x) => x.metadata.name === projectName) as Json;
@@ -265,13 +328,24 @@ const projects: Check = {
         continue;
       }
       const repos: string[] = p.spec?.sourceRepos ?? [];
-      if (repos.includes('*')) problems.push(`AppProject ${projectName}: sourceRepos must not be "*"`);
-      for (const s of a.sources) if (!repos.includes(s.repoURL)) problems.push(`${id}: source ${s.repoURL} is not in AppProject ${projectName}'s sourceRepos`);
+      if (repos.includes('*'))
+        problems.push(`AppProject ${projectName}: sourceRepos must not be "*"`);
+      for (const s of a.sources)
+        if (!repos.includes(s.repoURL))
+          problems.push(
+            `${id}: source ${s.repoURL} is not in AppProject ${projectName}'s sourceRepos`,
+          );
       const dest = a.app.spec?.destination ?? {};
       const allowed = (p.spec?.destinations ?? []).some(
-        (d: Json) => (d.server === dest.server || d.name === dest.name) && (d.namespace === dest.namespace) && d.namespace !== '*',
+        (d: Json) =>
+          (d.server === dest.server || d.name === dest.name) &&
+          d.namespace === dest.namespace &&
+          d.namespace !== '*',
       );
-      if (!allowed) problems.push(`${id}: destination ${dest.server ?? dest.name}/${dest.namespace} is not allowed by AppProject ${projectName}`);
+      if (!allowed)
+        problems.push(
+          `${id}: destination ${dest.server ?? dest.name}/${dest.namespace} is not allowed by AppProject ${projectName}`,
+        );
     }
     return problems;
   },
@@ -282,21 +356,29 @@ const PINNED_REMOTE = /\/v\d+\.\d+\.\d+\/|[?&]ref=(v\d+\.\d+\.\d+|[0-9a-f]{40})\
 
 const pinned: Check = {
   id: 'pinned-versions',
-  title: 'charts, remote bases and images pinned: exact chart versions, tagged Argo CD, images by git SHA (never latest)',
+  title:
+    'charts, remote bases and images pinned: exact chart versions, tagged Argo CD, images by git SHA (never latest)',
   run(ctx) {
     const problems: string[] = [];
     for (const a of ctx.applications) {
       for (const s of a.sources) {
         const id = `Application ${a.app.metadata.name} source ${s.chart ?? s.repoURL}`;
         if (s.chart) {
-          if (!SEMVER.test(s.targetRevision ?? '')) problems.push(`${id}: chart targetRevision "${s.targetRevision ?? ''}" must be an exact version like 1.2.3`);
+          if (!SEMVER.test(s.targetRevision ?? ''))
+            problems.push(
+              `${id}: chart targetRevision "${s.targetRevision ?? ''}" must be an exact version like 1.2.3`,
+            );
         } else if (!s.targetRevision || /^(HEAD|\*|latest)$/i.test(s.targetRevision)) {
-          problems.push(`${id}: targetRevision must name a branch, tag or commit, not "${s.targetRevision ?? ''}"`);
+          problems.push(
+            `${id}: targetRevision must name a branch, tag or commit, not "${s.targetRevision ?? ''}"`,
+          );
         }
       }
     }
     for (const f of ctx.folders) {
-      for (const r of f.remoteResources) if (!PINNED_REMOTE.test(r)) problems.push(`${f.dir}: remote resource ${r} is not pinned to a release tag or commit`);
+      for (const r of f.remoteResources)
+        if (!PINNED_REMOTE.test(r))
+          problems.push(`${f.dir}: remote resource ${r} is not pinned to a release tag or commit`);
     }
     for (const d of ctx.deployables) {
       for (const { owner, pod } of podsOf(d.objects)) {
@@ -306,10 +388,16 @@ const pinned: Check = {
           const digest = /@sha256:[0-9a-f]{64}$/.test(image);
           const tag = /:([^/:@]+)$/.exec(image)?.[1];
           if (digest) continue;
-          if (!tag) problems.push(`${where}: image "${image}" has no tag (Kubernetes pulls :latest)`);
-          else if (tag === 'latest') problems.push(`${where}: image "${image}" uses the moving tag latest`);
-          else if (!/^[0-9a-f]{7,40}$/.test(tag)) problems.push(`${where}: image "${image}" tag "${tag}" is not an immutable git SHA`);
-          if (!image.includes('/')) problems.push(`${where}: image "${image}" names no registry (the overlay's images: newName is missing)`);
+          if (!tag)
+            problems.push(`${where}: image "${image}" has no tag (Kubernetes pulls :latest)`);
+          else if (tag === 'latest')
+            problems.push(`${where}: image "${image}" uses the moving tag latest`);
+          else if (!/^[0-9a-f]{7,40}$/.test(tag))
+            problems.push(`${where}: image "${image}" tag "${tag}" is not an immutable git SHA`);
+          if (!image.includes('/'))
+            problems.push(
+              `${where}: image "${image}" names no registry (the overlay's images: newName is missing)`,
+            );
         }
       }
     }
@@ -325,7 +413,11 @@ function usesMonitoringCrds(ctx: Context, a: AppInfo): boolean {
   let found = false;
   const walk = (v: Json, key = '') => {
     if (v && typeof v === 'object') {
-      if (/servicemonitor|prometheusrule|podmonitor/i.test(key) && (v.create === true || v.enabled === true)) found = true;
+      if (
+        /servicemonitor|prometheusrule|podmonitor/i.test(key) &&
+        (v.create === true || v.enabled === true)
+      )
+        found = true;
       Object.entries(v).forEach(([k, x]) => walk(x, k));
     }
   };
@@ -335,39 +427,56 @@ function usesMonitoringCrds(ctx: Context, a: AppInfo): boolean {
 
 const syncOrder: Check = {
   id: 'sync-order',
-  title: 'kube-prometheus-stack with ServerSideApply, its CRDs synced before their users, app-of-apps health wired',
+  title:
+    'kube-prometheus-stack with ServerSideApply, its CRDs synced before their users, app-of-apps health wired',
   run(ctx) {
     const problems: string[] = [];
     const stack = monitoringStack(ctx);
     if (!stack) return ['no Application installs the kube-prometheus-stack chart'];
     if (!stack.app.syncOptions.includes('ServerSideApply=true'))
-      problems.push(`Application ${stack.app.app.metadata.name}: syncOptions must include ServerSideApply=true (the prometheus-operator CRDs exceed the client-side apply annotation limit)`);
+      problems.push(
+        `Application ${stack.app.app.metadata.name}: syncOptions must include ServerSideApply=true (the prometheus-operator CRDs exceed the client-side apply annotation limit)`,
+      );
     for (const a of ctx.applications) {
       if (a === stack.app || !usesMonitoringCrds(ctx, a)) continue;
       const id = `Application ${a.app.metadata.name}`;
       const skip = a.syncOptions.includes('SkipDryRunOnMissingResource=true');
-      if (a.wave < stack.app.wave) problems.push(`${id}: sync-wave ${a.wave} comes before kube-prometheus-stack (${stack.app.wave}), but it creates ServiceMonitor/PrometheusRule objects`);
+      if (a.wave < stack.app.wave)
+        problems.push(
+          `${id}: sync-wave ${a.wave} comes before kube-prometheus-stack (${stack.app.wave}), but it creates ServiceMonitor/PrometheusRule objects`,
+        );
       else if (a.wave === stack.app.wave && !skip)
-        problems.push(`${id}: shares sync-wave ${a.wave} with kube-prometheus-stack but lacks SkipDryRunOnMissingResource=true, so its first sync fails before the CRDs exist`);
+        problems.push(
+          `${id}: shares sync-wave ${a.wave} with kube-prometheus-stack but lacks SkipDryRunOnMissingResource=true, so its first sync fails before the CRDs exist`,
+        );
       for (const d of ctx.deployables.filter((x) => x.app === a)) {
-        for (const o of d.objects.filter((x) => x.apiVersion?.startsWith('monitoring.coreos.com/'))) {
+        for (const o of d.objects.filter((x) =>
+          x.apiVersion?.startsWith('monitoring.coreos.com/'),
+        )) {
           const own = o.metadata.annotations?.['argocd.argoproj.io/sync-options'] ?? '';
           if (!skip && !own.includes('SkipDryRunOnMissingResource=true'))
-            problems.push(`${d.dir}: ${describe(o)} needs argocd.argoproj.io/sync-options: SkipDryRunOnMissingResource=true (its CRD may not be served on the first sync)`);
+            problems.push(
+              `${d.dir}: ${describe(o)} needs argocd.argoproj.io/sync-options: SkipDryRunOnMissingResource=true (its CRD may not be served on the first sync)`,
+            );
         }
       }
     }
     // Waves between child Applications only hold if Argo CD assesses Application health.
-    const cm = ctx.folders.flatMap((f) => [...f.objects, ...f.droppedPatches.flatMap((p) => p.objects)]).find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'argocd-cm') as Json;
+    const cm = ctx.folders
+      .flatMap((f) => [...f.objects, ...f.droppedPatches.flatMap((p) => p.objects)])
+      .find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'argocd-cm') as Json;
     if (!cm?.data?.['resource.customizations.health.argoproj.io_Application'])
-      problems.push('gitops/bootstrap: argocd-cm has no resource.customizations.health.argoproj.io_Application, so the root app ignores child health and sync waves do not order the apps');
+      problems.push(
+        'gitops/bootstrap: argocd-cm has no resource.customizations.health.argoproj.io_Application, so the root app ignores child health and sync waves do not order the apps',
+      );
     return problems;
   },
 };
 
 const workloads: Check = {
   id: 'workload-policy',
-  title: 'containers: resources (CPU requests = limits, threads from the limit), probes fitting model warm-up, non-root hardening, graceful drain',
+  title:
+    'containers: resources (CPU requests = limits, threads from the limit), probes fitting model warm-up, non-root hardening, graceful drain',
   run(ctx) {
     const problems: string[] = [];
     for (const d of ctx.deployables) {
@@ -387,27 +496,47 @@ const workloads: Check = {
           const cpuReq = cpuCores(req.cpu);
           const cpuLim = cpuCores(lim.cpu);
           if (cpuReq !== undefined && cpuLim !== undefined && cpuReq !== cpuLim)
-            problems.push(`${id}: CPU request ${req.cpu} differs from limit ${lim.cpu}; inference is CPU-bound, so they must be equal`);
+            problems.push(
+              `${id}: CPU request ${req.cpu} differs from limit ${lim.cpu}; inference is CPU-bound, so they must be equal`,
+            );
           const memReq = memoryBytes(req.memory);
           const memLim = memoryBytes(lim.memory);
-          if (memReq !== undefined && memLim !== undefined && memReq > memLim) problems.push(`${id}: memory request above its limit`);
+          if (memReq !== undefined && memLim !== undefined && memReq > memLim)
+            problems.push(`${id}: memory request above its limit`);
           // Engine threads follow the CPU limit.
           const threads = (c.env ?? []).find((e: Json) => e.name === 'ENGINE_THREADS');
           const workers = Number(envValue(c, 'ENGINE_WORKERS') ?? 1);
           const cores = cpuLim !== undefined ? Math.ceil(cpuLim) : undefined;
-          if (!threads) problems.push(`${id}: ENGINE_THREADS is not set; derive it from the CPU limit (valueFrom.resourceFieldRef limits.cpu)`);
+          if (!threads)
+            problems.push(
+              `${id}: ENGINE_THREADS is not set; derive it from the CPU limit (valueFrom.resourceFieldRef limits.cpu)`,
+            );
           else if (threads.valueFrom?.resourceFieldRef) {
             const ref = threads.valueFrom.resourceFieldRef;
-            if (ref.resource !== 'limits.cpu' || (ref.containerName && ref.containerName !== c.name) || (ref.divisor !== undefined && String(ref.divisor) !== '1'))
-              problems.push(`${id}: ENGINE_THREADS must come from this container's limits.cpu with divisor 1`);
-            if (cores !== undefined && workers * cores > cores) problems.push(`${id}: ENGINE_WORKERS=${workers} x ENGINE_THREADS=${cores} oversubscribes ${lim.cpu} CPU`);
+            if (
+              ref.resource !== 'limits.cpu' ||
+              (ref.containerName && ref.containerName !== c.name) ||
+              (ref.divisor !== undefined && String(ref.divisor) !== '1')
+            )
+              problems.push(
+                `${id}: ENGINE_THREADS must come from this container's limits.cpu with divisor 1`,
+              );
+            if (cores !== undefined && workers * cores > cores)
+              problems.push(
+                `${id}: ENGINE_WORKERS=${workers} x ENGINE_THREADS=${cores} oversubscribes ${lim.cpu} CPU`,
+              );
           } else if (cores !== undefined) {
             const n = Number(threads.value);
             if (!Number.isInteger(n) || n < 1 || workers * n > cores)
-              problems.push(`${id}: ENGINE_WORKERS=${workers} x ENGINE_THREADS=${threads.value} does not fit the CPU limit ${lim.cpu}`);
+              problems.push(
+                `${id}: ENGINE_WORKERS=${workers} x ENGINE_THREADS=${threads.value} does not fit the CPU limit ${lim.cpu}`,
+              );
           }
           // Probes
-          const ports = [...(c.ports ?? []).map((p: Json) => p.name), ...(c.ports ?? []).map((p: Json) => p.containerPort)];
+          const ports = [
+            ...(c.ports ?? []).map((p: Json) => p.name),
+            ...(c.ports ?? []).map((p: Json) => p.containerPort),
+          ];
           const probes: Array<[string, string]> = [
             ['startupProbe', '/health/startup'],
             ['readinessProbe', '/health/ready'],
@@ -419,45 +548,77 @@ const workloads: Check = {
               problems.push(`${id}: ${kind} is missing`);
               continue;
             }
-            if (p.httpGet?.path !== wantPath) problems.push(`${id}: ${kind} must probe ${wantPath}, not ${p.httpGet?.path ?? '(no httpGet)'}`);
-            if (p.httpGet && !ports.includes(p.httpGet.port)) problems.push(`${id}: ${kind} port ${p.httpGet.port} is not a port of the container`);
+            if (p.httpGet?.path !== wantPath)
+              problems.push(
+                `${id}: ${kind} must probe ${wantPath}, not ${p.httpGet?.path ?? '(no httpGet)'}`,
+              );
+            if (p.httpGet && !ports.includes(p.httpGet.port))
+              problems.push(`${id}: ${kind} port ${p.httpGet.port} is not a port of the container`);
           }
           const sp = c.startupProbe;
-          const startupBudget = sp ? (sp.initialDelaySeconds ?? 0) + (sp.periodSeconds ?? 10) * (sp.failureThreshold ?? 3) : 0;
+          const startupBudget = sp
+            ? (sp.initialDelaySeconds ?? 0) + (sp.periodSeconds ?? 10) * (sp.failureThreshold ?? 3)
+            : 0;
           if (sp && startupBudget < STARTUP_BUDGET_SECONDS)
-            problems.push(`${id}: startupProbe allows ${startupBudget}s (initialDelay + period x failureThreshold) but model load + warm-up may take ${STARTUP_BUDGET_SECONDS}s`);
+            problems.push(
+              `${id}: startupProbe allows ${startupBudget}s (initialDelay + period x failureThreshold) but model load + warm-up may take ${STARTUP_BUDGET_SECONDS}s`,
+            );
           const rp = c.readinessProbe;
           if (rp && (rp.periodSeconds ?? 10) * (rp.failureThreshold ?? 3) > 30)
-            problems.push(`${id}: readinessProbe takes over 30s to notice a draining pod; traffic would keep arriving after SIGTERM`);
+            problems.push(
+              `${id}: readinessProbe takes over 30s to notice a draining pod; traffic would keep arriving after SIGTERM`,
+            );
           const lp = c.livenessProbe;
-          if (lp && (lp.timeoutSeconds ?? 1) < 2) problems.push(`${id}: livenessProbe timeout below 2s restarts pods that are merely busy with inference`);
+          if (lp && (lp.timeoutSeconds ?? 1) < 2)
+            problems.push(
+              `${id}: livenessProbe timeout below 2s restarts pods that are merely busy with inference`,
+            );
           const deadline = owner.spec?.progressDeadlineSeconds ?? 600;
           if (owner.kind === 'Deployment' && deadline <= startupBudget)
-            problems.push(`${id}: progressDeadlineSeconds ${deadline} is not above the startup budget ${startupBudget}s; rollouts would be marked failed while pods warm up`);
+            problems.push(
+              `${id}: progressDeadlineSeconds ${deadline} is not above the startup budget ${startupBudget}s; rollouts would be marked failed while pods warm up`,
+            );
           // Security
           const runAsNonRoot = sec.runAsNonRoot ?? podSec.runAsNonRoot;
           const runAsUser = sec.runAsUser ?? podSec.runAsUser;
           if (runAsNonRoot !== true) problems.push(`${id}: runAsNonRoot must be true`);
           if (runAsUser === 0) problems.push(`${id}: runAsUser must not be 0`);
-          if (sec.readOnlyRootFilesystem !== true) problems.push(`${id}: securityContext.readOnlyRootFilesystem must be true`);
-          if (sec.allowPrivilegeEscalation !== false) problems.push(`${id}: securityContext.allowPrivilegeEscalation must be false`);
-          if (!(sec.capabilities?.drop ?? []).map((x: string) => x.toUpperCase()).includes('ALL')) problems.push(`${id}: securityContext.capabilities.drop must include ALL`);
-          if (sec.capabilities?.add?.length) problems.push(`${id}: must not add capabilities (${sec.capabilities.add.join(', ')})`);
-          if ((sec.seccompProfile?.type ?? podSec.seccompProfile?.type) !== 'RuntimeDefault') problems.push(`${id}: seccompProfile.type must be RuntimeDefault`);
+          if (sec.readOnlyRootFilesystem !== true)
+            problems.push(`${id}: securityContext.readOnlyRootFilesystem must be true`);
+          if (sec.allowPrivilegeEscalation !== false)
+            problems.push(`${id}: securityContext.allowPrivilegeEscalation must be false`);
+          if (!(sec.capabilities?.drop ?? []).map((x: string) => x.toUpperCase()).includes('ALL'))
+            problems.push(`${id}: securityContext.capabilities.drop must include ALL`);
+          if (sec.capabilities?.add?.length)
+            problems.push(`${id}: must not add capabilities (${sec.capabilities.add.join(', ')})`);
+          if ((sec.seccompProfile?.type ?? podSec.seccompProfile?.type) !== 'RuntimeDefault')
+            problems.push(`${id}: seccompProfile.type must be RuntimeDefault`);
           if (sec.readOnlyRootFilesystem === true) {
             const tmp = (c.volumeMounts ?? []).find((m: Json) => m.mountPath === '/tmp');
             const vol = tmp && (ps.volumes ?? []).find((v: Json) => v.name === tmp.name);
-            if (!vol?.emptyDir) problems.push(`${id}: read-only root filesystem without a writable emptyDir at /tmp (the contract asks for one)`);
+            if (!vol?.emptyDir)
+              problems.push(
+                `${id}: read-only root filesystem without a writable emptyDir at /tmp (the contract asks for one)`,
+              );
           }
           // Drain: preStop pause + SHUTDOWN_TIMEOUT_MS must fit in the grace period.
           const pre = c.lifecycle?.preStop;
-          const preStopSeconds = pre?.sleep?.seconds ?? Number(/sleep\s+(\d+)/.exec((pre?.exec?.command ?? []).join(' '))?.[1] ?? NaN);
-          if (!pre) problems.push(`${id}: no lifecycle.preStop pause; endpoints may still route to the pod after SIGTERM`);
-          else if (!Number.isFinite(preStopSeconds)) problems.push(`${id}: lifecycle.preStop must be a sleep of a known length`);
+          const preStopSeconds =
+            pre?.sleep?.seconds ??
+            Number(/sleep\s+(\d+)/.exec((pre?.exec?.command ?? []).join(' '))?.[1] ?? NaN);
+          if (!pre)
+            problems.push(
+              `${id}: no lifecycle.preStop pause; endpoints may still route to the pod after SIGTERM`,
+            );
+          else if (!Number.isFinite(preStopSeconds))
+            problems.push(`${id}: lifecycle.preStop must be a sleep of a known length`);
           const shutdownS = Number(envValue(c, 'SHUTDOWN_TIMEOUT_MS')) / 1000;
           const grace = ps.terminationGracePeriodSeconds ?? 30;
           const needed = shutdownS + (Number.isFinite(preStopSeconds) ? preStopSeconds : 0);
-          if (!(grace > needed)) problems.push(`${id}: terminationGracePeriodSeconds ${grace} must exceed preStop (${preStopSeconds || 0}s) + SHUTDOWN_TIMEOUT_MS (${shutdownS}s) = ${needed}s`);
+          if (!(grace > needed))
+            problems.push(
+              `${id}: terminationGracePeriodSeconds ${grace} must exceed preStop (${preStopSeconds || 0}s) + SHUTDOWN_TIMEOUT_MS (${shutdownS}s) = ${needed}s`,
+            );
         }
       }
     }
@@ -467,7 +628,8 @@ const workloads: Check = {
 
 const ingress: Check = {
   id: 'ingress',
-  title: "Ingress: the chosen controller's class and nginx.org annotations, body size above the upload limit, timeouts above the deadline, public paths only",
+  title:
+    "Ingress: the chosen controller's class and nginx.org annotations, body size above the upload limit, timeouts above the deadline, public paths only",
   run(ctx) {
     const problems: string[] = [];
     const controller = ingressController(ctx);
@@ -476,11 +638,19 @@ const ingress: Check = {
       for (const ing of ofKind(d.objects, 'Ingress')) {
         const id = `${d.dir}: ${describe(ing)}`;
         const ann: Record<string, string> = ing.metadata.annotations ?? {};
-        if (ing.spec?.ingressClassName !== className) problems.push(`${id}: ingressClassName "${ing.spec?.ingressClassName ?? ''}" is not the controller's class "${className}"`);
+        if (ing.spec?.ingressClassName !== className)
+          problems.push(
+            `${id}: ingressClassName "${ing.spec?.ingressClassName ?? ''}" is not the controller's class "${className}"`,
+          );
         for (const k of Object.keys(ann)) {
           if (k.startsWith('nginx.ingress.kubernetes.io/'))
-            problems.push(`${id}: annotation ${k} belongs to the retired community ingress-nginx; F5 NGINX Ingress Controller ignores it (use nginx.org/*)`);
-          if (k === 'kubernetes.io/ingress.class') problems.push(`${id}: the kubernetes.io/ingress.class annotation is deprecated; use spec.ingressClassName`);
+            problems.push(
+              `${id}: annotation ${k} belongs to the retired community ingress-nginx; F5 NGINX Ingress Controller ignores it (use nginx.org/*)`,
+            );
+          if (k === 'kubernetes.io/ingress.class')
+            problems.push(
+              `${id}: the kubernetes.io/ingress.class annotation is deprecated; use spec.ingressClassName`,
+            );
         }
         for (const rule of ing.spec?.rules ?? []) {
           if (!rule.host) problems.push(`${id}: a rule has no host`);
@@ -488,15 +658,31 @@ const ingress: Check = {
             const svcName = p.backend?.service?.name;
             const svc = ofKind(d.objects, 'Service').find((s) => s.metadata.name === svcName);
             if (!svc) {
-              problems.push(`${id}: path ${p.path} routes to Service ${svcName}, which this app does not deploy`);
+              problems.push(
+                `${id}: path ${p.path} routes to Service ${svcName}, which this app does not deploy`,
+              );
               continue;
             }
             const port = p.backend.service.port ?? {};
-            if (!(svc.spec?.ports ?? []).some((sp: Json) => sp.name === port.name || sp.port === port.number))
-              problems.push(`${id}: path ${p.path} uses port ${port.name ?? port.number}, which Service ${svcName} does not expose`);
-            const exposes = (internal: string) => (p.pathType === 'Exact' ? p.path === internal : internal === p.path || internal.startsWith(p.path.endsWith('/') ? p.path : `${p.path}/`) || p.path === '/');
+            if (
+              !(svc.spec?.ports ?? []).some(
+                (sp: Json) => sp.name === port.name || sp.port === port.number,
+              )
+            )
+              problems.push(
+                `${id}: path ${p.path} uses port ${port.name ?? port.number}, which Service ${svcName} does not expose`,
+              );
+            const exposes = (internal: string) =>
+              p.pathType === 'Exact'
+                ? p.path === internal
+                : internal === p.path ||
+                  internal.startsWith(p.path.endsWith('/') ? p.path : `${p.path}/`) ||
+                  p.path === '/';
             for (const internal of ['/metrics', '/health/ready']) {
-              if (exposes(internal)) problems.push(`${id}: path ${p.path} (${p.pathType}) exposes ${internal} to the internet; route only the public API`);
+              if (exposes(internal))
+                problems.push(
+                  `${id}: path ${p.path} (${p.pathType}) exposes ${internal} to the internet; route only the public API`,
+                );
             }
             const workload = workloadFor(d.objects, svc.spec?.selector);
             const c = workload?.spec?.template?.spec?.containers?.[0];
@@ -504,12 +690,21 @@ const ingress: Check = {
             const maxUpload = Number(envValue(c, 'MAX_UPLOAD_BYTES'));
             const deadline = Number(envValue(c, 'REQUEST_TIMEOUT_MS'));
             const body = nginxSizeBytes(ann['nginx.org/client-max-body-size']);
-            if (body === undefined) problems.push(`${id}: nginx.org/client-max-body-size is missing or unreadable; the controller default (1m) rejects uploads the service accepts`);
-            else if (!(body > maxUpload)) problems.push(`${id}: nginx.org/client-max-body-size ${ann['nginx.org/client-max-body-size']} is not above MAX_UPLOAD_BYTES ${maxUpload}; NGINX would answer 413 before the service`);
+            if (body === undefined)
+              problems.push(
+                `${id}: nginx.org/client-max-body-size is missing or unreadable; the controller default (1m) rejects uploads the service accepts`,
+              );
+            else if (!(body > maxUpload))
+              problems.push(
+                `${id}: nginx.org/client-max-body-size ${ann['nginx.org/client-max-body-size']} is not above MAX_UPLOAD_BYTES ${maxUpload}; NGINX would answer 413 before the service`,
+              );
             for (const key of ['nginx.org/proxy-read-timeout', 'nginx.org/proxy-send-timeout']) {
               const t = nginxTimeMs(ann[key]);
               if (t === undefined) problems.push(`${id}: ${key} is missing or unreadable`);
-              else if (!(t > deadline)) problems.push(`${id}: ${key} ${ann[key]} is not above REQUEST_TIMEOUT_MS ${deadline}ms; NGINX would cut requests the service still answers`);
+              else if (!(t > deadline))
+                problems.push(
+                  `${id}: ${key} ${ann[key]} is not above REQUEST_TIMEOUT_MS ${deadline}ms; NGINX would cut requests the service still answers`,
+                );
             }
           }
         }
@@ -521,21 +716,33 @@ const ingress: Check = {
 
 const availability: Check = {
   id: 'availability',
-  title: 'HorizontalPodAutoscaler (min 2) owns the replicas, PodDisruptionBudget lets drains proceed',
+  title:
+    'HorizontalPodAutoscaler (min 2) owns the replicas, PodDisruptionBudget lets drains proceed',
   run(ctx) {
     const problems: string[] = [];
     for (const d of ctx.deployables) {
       for (const dep of ofKind(d.objects, 'Deployment')) {
         const id = `${d.dir}: ${describe(dep)}`;
-        const hpa = ofKind(d.objects, 'HorizontalPodAutoscaler').find((h) => h.spec?.scaleTargetRef?.kind === 'Deployment' && h.spec?.scaleTargetRef?.name === dep.metadata.name);
+        const hpa = ofKind(d.objects, 'HorizontalPodAutoscaler').find(
+          (h) =>
+            h.spec?.scaleTargetRef?.kind === 'Deployment' &&
+            h.spec?.scaleTargetRef?.name === dep.metadata.name,
+        );
         if (!hpa) problems.push(`${id}: no HorizontalPodAutoscaler targets it`);
         else {
-          if (!((hpa.spec?.minReplicas ?? 1) >= 2)) problems.push(`${id}: HPA minReplicas ${hpa.spec?.minReplicas ?? 1} is below 2`);
-          if (!(hpa.spec?.maxReplicas >= (hpa.spec?.minReplicas ?? 1))) problems.push(`${id}: HPA maxReplicas below minReplicas`);
-          if (dep.spec?.replicas !== undefined) problems.push(`${id}: sets spec.replicas while an HPA scales it; Argo CD self-heal would reset every scale-out`);
+          if (!((hpa.spec?.minReplicas ?? 1) >= 2))
+            problems.push(`${id}: HPA minReplicas ${hpa.spec?.minReplicas ?? 1} is below 2`);
+          if (!(hpa.spec?.maxReplicas >= (hpa.spec?.minReplicas ?? 1)))
+            problems.push(`${id}: HPA maxReplicas below minReplicas`);
+          if (dep.spec?.replicas !== undefined)
+            problems.push(
+              `${id}: sets spec.replicas while an HPA scales it; Argo CD self-heal would reset every scale-out`,
+            );
         }
         const labels = dep.spec?.template?.metadata?.labels;
-        const pdb = ofKind(d.objects, 'PodDisruptionBudget').find((p) => selectorMatches(p.spec?.selector, labels));
+        const pdb = ofKind(d.objects, 'PodDisruptionBudget').find((p) =>
+          selectorMatches(p.spec?.selector, labels),
+        );
         if (!pdb) problems.push(`${id}: no PodDisruptionBudget selects its pods`);
         else {
           const min = hpa?.spec?.minReplicas ?? 1;
@@ -543,8 +750,13 @@ const availability: Check = {
           if (maxUnavailable !== undefined && (maxUnavailable === 0 || maxUnavailable === '0%'))
             problems.push(`${id}: PodDisruptionBudget maxUnavailable 0 blocks every node drain`);
           if (typeof minAvailable === 'number' && minAvailable >= min)
-            problems.push(`${id}: PodDisruptionBudget minAvailable ${minAvailable} >= HPA minReplicas ${min} blocks node drains at minimum scale`);
-          if (maxUnavailable === undefined && minAvailable === undefined) problems.push(`${id}: PodDisruptionBudget sets neither maxUnavailable nor minAvailable`);
+            problems.push(
+              `${id}: PodDisruptionBudget minAvailable ${minAvailable} >= HPA minReplicas ${min} blocks node drains at minimum scale`,
+            );
+          if (maxUnavailable === undefined && minAvailable === undefined)
+            problems.push(
+              `${id}: PodDisruptionBudget sets neither maxUnavailable nor minAvailable`,
+            );
         }
       }
     }
@@ -563,7 +775,11 @@ const networkPolicy: Check = {
       for (const dep of ofKind(d.objects, 'Deployment')) {
         const id = `${d.dir}: ${describe(dep)}`;
         const labels = dep.spec?.template?.metadata?.labels;
-        const policies = ofKind(d.objects, 'NetworkPolicy').filter((n) => selectorMatches(n.spec?.podSelector, labels) && (n.spec?.policyTypes ?? ['Ingress']).includes('Ingress'));
+        const policies = ofKind(d.objects, 'NetworkPolicy').filter(
+          (n) =>
+            selectorMatches(n.spec?.podSelector, labels) &&
+            (n.spec?.policyTypes ?? ['Ingress']).includes('Ingress'),
+        );
         if (!policies.length) {
           problems.push(`${id}: no NetworkPolicy restricts ingress to its pods`);
           continue;
@@ -578,20 +794,36 @@ const networkPolicy: Check = {
               continue;
             }
             for (const peer of rule.from) {
-              if (peer.ipBlock) problems.push(`${rid}: ipBlock peers admit traffic from outside the cluster`);
+              if (peer.ipBlock)
+                problems.push(`${rid}: ipBlock peers admit traffic from outside the cluster`);
               const ns = peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
-              if (!ns) problems.push(`${rid}: every peer must name its namespace (namespaceSelector on kubernetes.io/metadata.name)`);
+              if (!ns)
+                problems.push(
+                  `${rid}: every peer must name its namespace (namespaceSelector on kubernetes.io/metadata.name)`,
+                );
               else if (ns !== ingressNs && ns !== monitoringNs)
-                problems.push(`${rid}: admits namespace "${ns}", which is neither the ingress controller's (${ingressNs}) nor Prometheus' (${monitoringNs})`);
+                problems.push(
+                  `${rid}: admits namespace "${ns}", which is neither the ingress controller's (${ingressNs}) nor Prometheus' (${monitoringNs})`,
+                );
               if (!peer.podSelector || !Object.keys(peer.podSelector.matchLabels ?? {}).length)
-                problems.push(`${rid}: peer in namespace ${ns} must also select the pods (podSelector), not the whole namespace`);
+                problems.push(
+                  `${rid}: peer in namespace ${ns} must also select the pods (podSelector), not the whole namespace`,
+                );
               if (ns) reached.add(ns);
             }
-            for (const p of rule.ports ?? []) if (!ports.includes(p.port)) problems.push(`${rid}: port ${p.port} is not a port of ${describe(dep)}`);
+            for (const p of rule.ports ?? [])
+              if (!ports.includes(p.port))
+                problems.push(`${rid}: port ${p.port} is not a port of ${describe(dep)}`);
           }
         }
-        if (ingressNs && !reached.has(ingressNs)) problems.push(`${id}: the NetworkPolicy does not admit the ingress controller (namespace ${ingressNs}); user traffic would be dropped`);
-        if (monitoringNs && !reached.has(monitoringNs)) problems.push(`${id}: the NetworkPolicy does not admit Prometheus (namespace ${monitoringNs}); scrapes would fail`);
+        if (ingressNs && !reached.has(ingressNs))
+          problems.push(
+            `${id}: the NetworkPolicy does not admit the ingress controller (namespace ${ingressNs}); user traffic would be dropped`,
+          );
+        if (monitoringNs && !reached.has(monitoringNs))
+          problems.push(
+            `${id}: the NetworkPolicy does not admit Prometheus (namespace ${monitoringNs}); scrapes would fail`,
+          );
       }
     }
     return problems;
@@ -600,7 +832,8 @@ const networkPolicy: Check = {
 
 const monitoringWiring: Check = {
   id: 'monitoring-wiring',
-  title: 'ServiceMonitors and rules carry the labels the stack selects, dashboards the sidecar label, Grafana/Prometheus/Alertmanager on ingress sub-paths, admin password out of git',
+  title:
+    'ServiceMonitors and rules carry the labels the stack selects, dashboards the sidecar label, Grafana/Prometheus/Alertmanager on ingress sub-paths, admin password out of git',
   run(ctx) {
     const problems: string[] = [];
     const stack = monitoringStack(ctx);
@@ -611,44 +844,90 @@ const monitoringWiring: Check = {
     for (const d of ctx.deployables) {
       for (const sm of ofKind(d.objects, 'ServiceMonitor')) {
         const id = `${d.dir}: ${describe(sm)}`;
-        if (!selectorMatches(smSel, sm.metadata.labels)) problems.push(`${id}: labels ${JSON.stringify(sm.metadata.labels ?? {})} do not match the stack's serviceMonitorSelector ${JSON.stringify(smSel)}; Prometheus would ignore it`);
-        const svcs = ofKind(d.objects, 'Service').filter((s) => selectorMatches(sm.spec?.selector, s.metadata.labels));
+        if (!selectorMatches(smSel, sm.metadata.labels))
+          problems.push(
+            `${id}: labels ${JSON.stringify(sm.metadata.labels ?? {})} do not match the stack's serviceMonitorSelector ${JSON.stringify(smSel)}; Prometheus would ignore it`,
+          );
+        const svcs = ofKind(d.objects, 'Service').filter((s) =>
+          selectorMatches(sm.spec?.selector, s.metadata.labels),
+        );
         if (!svcs.length) problems.push(`${id}: selector matches no Service of this app`);
         for (const ep of sm.spec?.endpoints ?? []) {
-          if (!svcs.some((s) => (s.spec?.ports ?? []).some((p: Json) => p.name === ep.port))) problems.push(`${id}: endpoint port "${ep.port}" is not a named port of the selected Service`);
-          if (ep.path && ep.path !== '/metrics') problems.push(`${id}: scrapes ${ep.path}; the service exports /metrics`);
+          if (!svcs.some((s) => (s.spec?.ports ?? []).some((p: Json) => p.name === ep.port)))
+            problems.push(
+              `${id}: endpoint port "${ep.port}" is not a named port of the selected Service`,
+            );
+          if (ep.path && ep.path !== '/metrics')
+            problems.push(`${id}: scrapes ${ep.path}; the service exports /metrics`);
         }
       }
       for (const pr of ofKind(d.objects, 'PrometheusRule')) {
-        if (!selectorMatches(ruleSel, pr.metadata.labels)) problems.push(`${d.dir}: ${describe(pr)}: labels ${JSON.stringify(pr.metadata.labels ?? {})} do not match the stack's ruleSelector ${JSON.stringify(ruleSel)}; the alerts would never load`);
+        if (!selectorMatches(ruleSel, pr.metadata.labels))
+          problems.push(
+            `${d.dir}: ${describe(pr)}: labels ${JSON.stringify(pr.metadata.labels ?? {})} do not match the stack's ruleSelector ${JSON.stringify(ruleSel)}; the alerts would never load`,
+          );
       }
     }
     // The ingress controller's own metrics.
     const ic = ingressController(ctx);
     if (ic) {
       const p = ic.values.prometheus ?? {};
-      if (p.create !== true) problems.push(`Application ${ic.app.app.metadata.name}: prometheus.create must be true (controller metrics on)`);
-      if (p.service?.create !== true) problems.push(`Application ${ic.app.app.metadata.name}: prometheus.service.create must be true (the ServiceMonitor scrapes that Service)`);
-      if (p.serviceMonitor?.create !== true) problems.push(`Application ${ic.app.app.metadata.name}: prometheus.serviceMonitor.create must be true`);
-      else if (!selectorMatches(smSel, p.serviceMonitor.labels)) problems.push(`Application ${ic.app.app.metadata.name}: prometheus.serviceMonitor.labels do not match the stack's serviceMonitorSelector ${JSON.stringify(smSel)}`);
+      if (p.create !== true)
+        problems.push(
+          `Application ${ic.app.app.metadata.name}: prometheus.create must be true (controller metrics on)`,
+        );
+      if (p.service?.create !== true)
+        problems.push(
+          `Application ${ic.app.app.metadata.name}: prometheus.service.create must be true (the ServiceMonitor scrapes that Service)`,
+        );
+      if (p.serviceMonitor?.create !== true)
+        problems.push(
+          `Application ${ic.app.app.metadata.name}: prometheus.serviceMonitor.create must be true`,
+        );
+      else if (!selectorMatches(smSel, p.serviceMonitor.labels))
+        problems.push(
+          `Application ${ic.app.app.metadata.name}: prometheus.serviceMonitor.labels do not match the stack's serviceMonitorSelector ${JSON.stringify(smSel)}`,
+        );
     } else problems.push('no Application installs the nginx-ingress chart');
     // Dashboards reach Grafana through the sidecar.
     const side = get(v, 'grafana.sidecar.dashboards') ?? {};
     const label = side.label ?? 'grafana_dashboard';
     const labelValue = String(side.labelValue ?? '1');
-    if (side.enabled === false) problems.push('kube-prometheus-stack: grafana.sidecar.dashboards.enabled is false; no dashboard ConfigMap would load');
-    const dashboards = ctx.deployables.flatMap((d) => ofKind(d.objects, 'ConfigMap').filter((c) => c.metadata.labels?.[label] !== undefined).map((c) => ({ d, c })));
+    if (side.enabled === false)
+      problems.push(
+        'kube-prometheus-stack: grafana.sidecar.dashboards.enabled is false; no dashboard ConfigMap would load',
+      );
+    const dashboards = ctx.deployables.flatMap((d) =>
+      ofKind(d.objects, 'ConfigMap')
+        .filter((c) => c.metadata.labels?.[label] !== undefined)
+        .map((c) => ({ d, c })),
+    );
     if (!dashboards.length) problems.push(`no app ships a dashboard ConfigMap labelled ${label}`);
     for (const { d, c } of dashboards) {
-      if (c.metadata.labels[label] !== labelValue) problems.push(`${d.dir}: ${describe(c)}: label ${label}="${c.metadata.labels[label]}" but the sidecar loads "${labelValue}"`);
+      if (c.metadata.labels[label] !== labelValue)
+        problems.push(
+          `${d.dir}: ${describe(c)}: label ${label}="${c.metadata.labels[label]}" but the sidecar loads "${labelValue}"`,
+        );
       const search = side.searchNamespace;
       const ns = namespaceOf(d.app);
-      if (ns !== namespaceOf(stack.app) && search !== 'ALL' && !(Array.isArray(search) ? search : String(search ?? '').split(',')).includes(ns ?? ''))
-        problems.push(`${d.dir}: dashboard lives in namespace ${ns}, which grafana.sidecar.dashboards.searchNamespace does not cover`);
+      if (
+        ns !== namespaceOf(stack.app) &&
+        search !== 'ALL' &&
+        !(Array.isArray(search) ? search : String(search ?? '').split(',')).includes(ns ?? '')
+      )
+        problems.push(
+          `${d.dir}: dashboard lives in namespace ${ns}, which grafana.sidecar.dashboards.searchNamespace does not cover`,
+        );
     }
     // Grafana admin password from a Secret that is not in git.
-    if (!get(v, 'grafana.admin.existingSecret')) problems.push('kube-prometheus-stack: grafana.admin.existingSecret must name the out-of-git Secret with the admin password');
-    if (get(v, 'grafana.adminPassword') !== undefined) problems.push('kube-prometheus-stack: grafana.adminPassword is set in git; use grafana.admin.existingSecret');
+    if (!get(v, 'grafana.admin.existingSecret'))
+      problems.push(
+        'kube-prometheus-stack: grafana.admin.existingSecret must name the out-of-git Secret with the admin password',
+      );
+    if (get(v, 'grafana.adminPassword') !== undefined)
+      problems.push(
+        'kube-prometheus-stack: grafana.adminPassword is set in git; use grafana.admin.existingSecret',
+      );
     const className = get(ic?.values, 'controller.ingressClass.name') ?? 'nginx';
     // Sub-paths: the ingress path and the app's own prefix must agree, or links break.
     const g = get(v, 'grafana.ingress') ?? {};
@@ -656,12 +935,21 @@ const monitoringWiring: Check = {
     // 'grafana.ini' is one key with a dot in it, hence the explicit lookups.
     const grafanaIni = get(v, 'grafana')?.['grafana.ini'] ?? {};
     const rootUrl = String(grafanaIni.server?.root_url ?? '');
-    if (g.enabled !== true) problems.push('kube-prometheus-stack: grafana.ingress.enabled must be true');
+    if (g.enabled !== true)
+      problems.push('kube-prometheus-stack: grafana.ingress.enabled must be true');
     else {
-      if (g.ingressClassName !== className) problems.push(`kube-prometheus-stack: grafana.ingress.ingressClassName must be "${className}"`);
+      if (g.ingressClassName !== className)
+        problems.push(
+          `kube-prometheus-stack: grafana.ingress.ingressClassName must be "${className}"`,
+        );
       if (gPath === '/' || !rootUrl.replace(/\/$/, '').endsWith(gPath.replace(/\/$/, '')))
-        problems.push(`kube-prometheus-stack: Grafana's ingress path "${gPath}" needs grafana.ini server.root_url ending in that sub-path (is "${rootUrl}")`);
-      if (grafanaIni.server?.serve_from_sub_path !== true) problems.push('kube-prometheus-stack: grafana.ini server.serve_from_sub_path must be true behind a sub-path');
+        problems.push(
+          `kube-prometheus-stack: Grafana's ingress path "${gPath}" needs grafana.ini server.root_url ending in that sub-path (is "${rootUrl}")`,
+        );
+      if (grafanaIni.server?.serve_from_sub_path !== true)
+        problems.push(
+          'kube-prometheus-stack: grafana.ini server.serve_from_sub_path must be true behind a sub-path',
+        );
     }
     for (const [name, specKey] of [
       ['prometheus', 'prometheusSpec'],
@@ -669,12 +957,18 @@ const monitoringWiring: Check = {
     ] as const) {
       const ing = get(v, `${name}.ingress`) ?? {};
       const prefix = get(v, `${name}.${specKey}.routePrefix`);
-      if (ing.enabled !== true) problems.push(`kube-prometheus-stack: ${name}.ingress.enabled must be true`);
+      if (ing.enabled !== true)
+        problems.push(`kube-prometheus-stack: ${name}.ingress.enabled must be true`);
       else {
-        if (ing.ingressClassName !== className) problems.push(`kube-prometheus-stack: ${name}.ingress.ingressClassName must be "${className}"`);
+        if (ing.ingressClassName !== className)
+          problems.push(
+            `kube-prometheus-stack: ${name}.ingress.ingressClassName must be "${className}"`,
+          );
         const paths: string[] = ing.paths ?? [];
         if (!prefix || prefix === '/' || !paths.includes(prefix))
-          problems.push(`kube-prometheus-stack: ${name}.ingress.paths ${JSON.stringify(paths)} must serve ${name}.${specKey}.routePrefix (${prefix ?? 'unset'}) on a sub-path`);
+          problems.push(
+            `kube-prometheus-stack: ${name}.ingress.paths ${JSON.stringify(paths)} must serve ${name}.${specKey}.routePrefix (${prefix ?? 'unset'}) on a sub-path`,
+          );
       }
     }
     return problems;
@@ -684,14 +978,21 @@ const monitoringWiring: Check = {
 const REQUIRED_ALERT_SIGNALS: Array<{ what: string; metrics: string[] }> = [
   { what: 'error ratio', metrics: ['http_request_duration_seconds_count', 'caption_errors_total'] },
   { what: 'p95 latency', metrics: ['http_request_duration_seconds_bucket'] },
-  { what: 'queue saturation / 429 rate', metrics: ['caption_queue_depth', 'caption_queue_rejections_total'] },
-  { what: 'pods not ready', metrics: ['kube_pod_status_ready', 'kube_deployment_status_replicas_available'] },
+  {
+    what: 'queue saturation / 429 rate',
+    metrics: ['caption_queue_depth', 'caption_queue_rejections_total'],
+  },
+  {
+    what: 'pods not ready',
+    metrics: ['kube_pod_status_ready', 'kube_deployment_status_replicas_available'],
+  },
   { what: 'model load failure', metrics: ['caption_model_ready'] },
 ];
 
 const alertRules: Check = {
   id: 'alert-rules',
-  title: 'alert rules pass `promtool check rules`, cover the required signals, and carry severity, summary and runbook',
+  title:
+    'alert rules pass `promtool check rules`, cover the required signals, and carry severity, summary and runbook',
   run(ctx) {
     const problems: string[] = [];
     for (const d of ctx.deployables) {
@@ -702,24 +1003,27 @@ const alertRules: Check = {
         continue;
       }
       for (const { rule, groups } of rules) {
-        const r = withTempDir((dir) => {
-          const file = path.join(dir, `${rule.metadata.name}.rules.yaml`);
-          writeFileSync(file, stringify({ groups }));
-          return runPromtool(['check', 'rules', file]);
-        });
-        if (!r.ok) problems.push(`${d.dir}: ${describe(rule)}: promtool check rules failed: ${r.output}`);
+        const file = `${rule.metadata.name}.rules.yaml`;
+        const r = promtoolOnFiles(['check', 'rules', file], { [file]: stringify({ groups }) });
+        if (!r.ok)
+          problems.push(`${d.dir}: ${describe(rule)}: promtool check rules failed: ${r.output}`);
       }
       for (const a of alertsOf(d)) {
         const id = `${d.dir}: alert ${a.alert}`;
-        if (!['critical', 'warning', 'info'].includes(a.labels?.severity)) problems.push(`${id}: labels.severity must be critical, warning or info`);
+        if (!['critical', 'warning', 'info'].includes(a.labels?.severity))
+          problems.push(`${id}: labels.severity must be critical, warning or info`);
         if (!a.annotations?.summary) problems.push(`${id}: annotations.summary is missing`);
         if (!a.annotations?.description) problems.push(`${id}: annotations.description is missing`);
-        if (!a.annotations?.runbook && !a.annotations?.runbook_url) problems.push(`${id}: needs runbook text (annotations.runbook or runbook_url)`);
+        if (!a.annotations?.runbook && !a.annotations?.runbook_url)
+          problems.push(`${id}: needs runbook text (annotations.runbook or runbook_url)`);
         if (!a.for) problems.push(`${id}: has no "for"; one bad scrape would page`);
       }
       const queried = new Set(alertsOf(d).flatMap((a) => queriedMetrics(String(a.expr)).names));
       for (const s of REQUIRED_ALERT_SIGNALS) {
-        if (!s.metrics.some((m) => queried.has(m))) problems.push(`${d.dir}: no alert covers ${s.what} (expected one on ${s.metrics.join(' or ')})`);
+        if (!s.metrics.some((m) => queried.has(m)))
+          problems.push(
+            `${d.dir}: no alert covers ${s.what} (expected one on ${s.metrics.join(' or ')})`,
+          );
       }
     }
     return problems;
@@ -743,39 +1047,81 @@ const alertTests: Check = {
       }
       const tests = parse(testText) ?? {};
       const ruleFiles: string[] = tests.rule_files ?? [];
-      if (ruleFiles.length !== 1) {
-        problems.push(`${testRel}: rule_files must name exactly one file, which the validator fills with the rendered rules`);
+      if (ruleFiles.length !== 1 || ruleFiles[0].includes('/')) {
+        problems.push(
+          `${testRel}: rule_files must name exactly one file beside the test, which the validator fills with the rendered rules`,
+        );
         continue;
       }
-      const r = withTempDir((dir) => {
-        writeFileSync(path.join(dir, ruleFiles[0]), stringify({ groups: rules.flatMap((x) => x.groups) }));
-        writeFileSync(path.join(dir, 'alerts.test.yaml'), testText);
-        return runPromtool(['test', 'rules', 'alerts.test.yaml'], dir);
+      const r = promtoolOnFiles(['test', 'rules', 'alerts.test.yaml'], {
+        [path.basename(ruleFiles[0])]: stringify({ groups: rules.flatMap((x) => x.groups) }),
+        'alerts.test.yaml': testText,
       });
       if (!r.ok) problems.push(`${d.dir}: promtool test rules ${testRel} failed:\n${r.output}`);
       const tested = new Set<string>();
-      for (const t of tests.tests ?? []) for (const a of t.alert_rule_test ?? []) if (a.exp_alerts?.length) tested.add(a.alertname);
-      for (const a of alertsOf(d)) if (!tested.has(a.alert)) problems.push(`${d.dir}: alert ${a.alert} has no unit test in ${testRel} that expects it to fire`);
+      for (const t of tests.tests ?? [])
+        for (const a of t.alert_rule_test ?? []) if (a.exp_alerts?.length) tested.add(a.alertname);
+      for (const a of alertsOf(d))
+        if (!tested.has(a.alert))
+          problems.push(
+            `${d.dir}: alert ${a.alert} has no unit test in ${testRel} that expects it to fire`,
+          );
     }
     return [...new Set(problems)];
   },
 };
 
 const REQUIRED_PANELS: Array<{ what: string; test: (exprs: string[]) => boolean }> = [
-  { what: 'request rate', test: (e) => e.some((x) => /rate\(\s*(http_request_duration_seconds_count|caption_requests_total)/.test(x)) },
-  { what: 'error ratio by code', test: (e) => e.some((x) => /by \((code|status_code)\)/.test(x) && /(caption_errors_total|status_code=~"[^"]*5)/.test(x)) },
-  ...[0.5, 0.95, 0.99].map((q) => ({ what: `latency p${q * 100}`, test: (e: string[]) => e.some((x) => new RegExp(`histogram_quantile\\(${q},[^]*http_request_duration_seconds_bucket`).test(x)) })),
-  { what: 'time by stage', test: (e) => e.some((x) => /caption_stage_duration_seconds/.test(x) && /by \([^)]*stage/.test(x)) },
+  {
+    what: 'request rate',
+    test: (e) =>
+      e.some((x) =>
+        /rate\(\s*(http_request_duration_seconds_count|caption_requests_total)/.test(x),
+      ),
+  },
+  {
+    what: 'error ratio by code',
+    test: (e) =>
+      e.some(
+        (x) =>
+          /by \((code|status_code)\)/.test(x) &&
+          /(caption_errors_total|status_code=~"[^"]*5)/.test(x),
+      ),
+  },
+  ...[0.5, 0.95, 0.99].map((q) => ({
+    what: `latency p${q * 100}`,
+    test: (e: string[]) =>
+      e.some((x) =>
+        new RegExp(`histogram_quantile\\(${q},[^]*http_request_duration_seconds_bucket`).test(x),
+      ),
+  })),
+  {
+    what: 'time by stage',
+    test: (e) =>
+      e.some((x) => /caption_stage_duration_seconds/.test(x) && /by \([^)]*stage/.test(x)),
+  },
   { what: 'queue depth', test: (e) => e.some((x) => /caption_queue_depth/.test(x)) },
   { what: 'batch size', test: (e) => e.some((x) => /caption_batch_size/.test(x)) },
-  { what: 'cache hit ratio', test: (e) => e.some((x) => /caption_cache_hits_total/.test(x) && /caption_cache_misses_total/.test(x)) },
-  { what: 'CPU per pod', test: (e) => e.some((x) => /container_cpu_usage_seconds_total/.test(x) && /by \(pod\)/.test(x)) },
-  { what: 'memory per pod', test: (e) => e.some((x) => /container_memory_working_set_bytes/.test(x) && /by \(pod\)/.test(x)) },
+  {
+    what: 'cache hit ratio',
+    test: (e) =>
+      e.some((x) => /caption_cache_hits_total/.test(x) && /caption_cache_misses_total/.test(x)),
+  },
+  {
+    what: 'CPU per pod',
+    test: (e) => e.some((x) => /container_cpu_usage_seconds_total/.test(x) && /by \(pod\)/.test(x)),
+  },
+  {
+    what: 'memory per pod',
+    test: (e) =>
+      e.some((x) => /container_memory_working_set_bytes/.test(x) && /by \(pod\)/.test(x)),
+  },
 ];
 
 const dashboard: Check = {
   id: 'dashboard',
-  title: 'dashboards parse, every panel query passes promtool\'s PromQL parser, and the required panels are there',
+  title:
+    "dashboards parse, every panel query passes promtool's PromQL parser, and the required panels are there",
   run(ctx) {
     const problems: string[] = [];
     const all = dashboardsOf(ctx);
@@ -786,8 +1132,14 @@ const dashboard: Check = {
         problems.push(`${db.where}: ${db.error}`);
         continue;
       }
-      if (!db.dashboard.uid) problems.push(`${db.where}: dashboard has no uid (Grafana would create a new one on every load)`);
-      else if (uids.has(db.dashboard.uid) && uids.get(db.dashboard.uid) !== db.where) problems.push(`${db.where}: uid "${db.dashboard.uid}" is also used by ${uids.get(db.dashboard.uid)}`);
+      if (!db.dashboard.uid)
+        problems.push(
+          `${db.where}: dashboard has no uid (Grafana would create a new one on every load)`,
+        );
+      else if (uids.has(db.dashboard.uid) && uids.get(db.dashboard.uid) !== db.where)
+        problems.push(
+          `${db.where}: uid "${db.dashboard.uid}" is also used by ${uids.get(db.dashboard.uid)}`,
+        );
       else uids.set(db.dashboard.uid, db.where);
       if (!db.exprs.length) problems.push(`${db.where}: has no PromQL queries`);
       for (const e of db.exprs) {
@@ -795,7 +1147,8 @@ const dashboard: Check = {
         if (err) problems.push(`${e.where}: PromQL rejected by promtool: ${err}`);
       }
       const exprs = db.exprs.map((e) => e.expr);
-      for (const p of REQUIRED_PANELS) if (!p.test(exprs)) problems.push(`${db.where}: no panel shows ${p.what}`);
+      for (const p of REQUIRED_PANELS)
+        if (!p.test(exprs)) problems.push(`${db.where}: no panel shows ${p.what}`);
     }
     return problems;
   },
@@ -803,14 +1156,20 @@ const dashboard: Check = {
 
 const queriedMetricsCheck: Check = {
   id: 'queried-metrics',
-  title: 'every metric the dashboards and alerts query is exported by the service or on the stack allow-list',
+  title:
+    'every metric the dashboards and alerts query is exported by the service or on the stack allow-list',
   run(ctx) {
     const exprs = [
-      ...dashboardsOf(ctx).flatMap((d) => d.exprs.map((e) => ({ ...e, expr: expandGrafanaVariables(e.expr) }))),
+      ...dashboardsOf(ctx).flatMap((d) =>
+        d.exprs.map((e) => ({ ...e, expr: expandGrafanaVariables(e.expr) })),
+      ),
       ...alertExprs(ctx),
     ];
     if (!exprs.length) return ['no dashboard or alert expressions found to check'];
-    return checkQueriedMetricsExist(exprs, ctx.exposition, STACK_METRICS).map((m) => `${m} (metrics from ${path.relative(ctx.root, ctx.expositionSource) || ctx.expositionSource})`);
+    return checkQueriedMetricsExist(exprs, ctx.exposition, STACK_METRICS).map(
+      (m) =>
+        `${m} (metrics from ${path.relative(ctx.root, ctx.expositionSource) || ctx.expositionSource})`,
+    );
   },
 };
 

@@ -85,11 +85,19 @@ function deepMerge(a: Json, b: Json): Json {
 }
 
 function sameRepo(a?: string, b?: string): boolean {
-  const norm = (u?: string) => (u ?? '').replace(/\.git$/, '').replace(/\/$/, '').toLowerCase();
+  const norm = (u?: string) =>
+    (u ?? '')
+      .replace(/\.git$/, '')
+      .replace(/\/$/, '')
+      .toLowerCase();
   return !!a && norm(a) === norm(b);
 }
 
-export async function buildContext(root: string, metricsFile?: string, kustomize: Kustomize = findKustomize()): Promise<Context> {
+export async function buildContext(
+  root: string,
+  metricsFile?: string,
+  kustomize: Kustomize = findKustomize(),
+): Promise<Context> {
   const folders = await renderAll(root, kustomize);
   const readRepoFile = (rel: string) => {
     const abs = path.join(root, rel);
@@ -101,11 +109,26 @@ export async function buildContext(root: string, metricsFile?: string, kustomize
   const projects: K8sObject[] = [];
   for (const f of folders) {
     for (const o of f.objects) {
-      if (o.apiVersion?.startsWith('argoproj.io/') && o.kind === 'Application' && !applications.some((a) => a.app.metadata.name === o.metadata.name)) {
+      if (
+        o.apiVersion?.startsWith('argoproj.io/') &&
+        o.kind === 'Application' &&
+        !applications.some((a) => a.app.metadata.name === o.metadata.name)
+      ) {
         const wave = Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
-        applications.push({ app: o as AppInfo['app'], dir: f.dir, sources: sourcesOf(o), wave, syncOptions: (o as Json).spec?.syncPolicy?.syncOptions ?? [] });
+        applications.push({
+          app: o as AppInfo['app'],
+          dir: f.dir,
+          sources: sourcesOf(o),
+          wave,
+          syncOptions: (o as Json).spec?.syncPolicy?.syncOptions ?? [],
+        });
       }
-      if (o.apiVersion?.startsWith('argoproj.io/') && o.kind === 'AppProject' && !projects.some((p) => p.metadata.name === o.metadata.name)) projects.push(o);
+      if (
+        o.apiVersion?.startsWith('argoproj.io/') &&
+        o.kind === 'AppProject' &&
+        !projects.some((p) => p.metadata.name === o.metadata.name)
+      )
+        projects.push(o);
     }
   }
 
@@ -119,7 +142,8 @@ export async function buildContext(root: string, metricsFile?: string, kustomize
     for (const s of app.sources) {
       if (s.path && sameRepo(s.repoURL, repoURL)) {
         const folder = folders.find((f) => f.dir === s.path!.replace(/\/$/, ''));
-        if (folder && s.path !== 'gitops/apps') deployables.push({ app, dir: folder.dir, objects: folder.objects });
+        if (folder && s.path !== 'gitops/apps')
+          deployables.push({ app, dir: folder.dir, objects: folder.objects });
       }
       if (s.chart) {
         const refs = new Map(app.sources.filter((x) => x.ref).map((x) => [x.ref!, x]));
@@ -141,8 +165,17 @@ export async function buildContext(root: string, metricsFile?: string, kustomize
           }
         }
         if (s.helm?.valuesObject) values = deepMerge(values, s.helm.valuesObject);
-        if (typeof s.helm?.values === 'string') values = deepMerge(values, parse(s.helm.values) ?? {});
-        helmReleases.push({ app, chart: s.chart, repoURL: s.repoURL, releaseName: s.helm?.releaseName ?? app.app.metadata.name, values, valueFiles, missingValueFiles: missing });
+        if (typeof s.helm?.values === 'string')
+          values = deepMerge(values, parse(s.helm.values) ?? {});
+        helmReleases.push({
+          app,
+          chart: s.chart,
+          repoURL: s.repoURL,
+          releaseName: s.helm?.releaseName ?? app.app.metadata.name,
+          values,
+          valueFiles,
+          missingValueFiles: missing,
+        });
       }
     }
   }
@@ -151,11 +184,26 @@ export async function buildContext(root: string, metricsFile?: string, kustomize
   const expositionSource = metricsFile ?? fixture;
   const exposition = readFileSync(expositionSource, 'utf8');
 
-  return { root, kustomize, folders, applications, projects, deployables, helmReleases, repoURL, exposition, expositionSource, readRepoFile };
+  return {
+    root,
+    kustomize,
+    folders,
+    applications,
+    projects,
+    deployables,
+    helmReleases,
+    repoURL,
+    exposition,
+    expositionSource,
+    readRepoFile,
+  };
 }
 
 /** Labels a selector (matchLabels + matchExpressions In/Exists) accepts. */
-export function selectorMatches(selector: Json, labels: Record<string, string> | undefined): boolean {
+export function selectorMatches(
+  selector: Json,
+  labels: Record<string, string> | undefined,
+): boolean {
   if (!selector || typeof selector !== 'object') return false;
   const l = labels ?? {};
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;

@@ -80,7 +80,9 @@ export function checkQueriedMetricsExist(
     if (syntaxErrors) problems.push(`${where}: PromQL does not parse: ${expr}`);
     for (const name of names) {
       if (!exposed.has(name) && !allowed.has(name)) {
-        problems.push(`${where}: queries "${name}", which the service does not export and is not on the stack allow-list`);
+        problems.push(
+          `${where}: queries "${name}", which the service does not export and is not on the stack allow-list`,
+        );
       }
     }
   }

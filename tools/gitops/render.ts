@@ -1,7 +1,16 @@
 // Renders every kustomization under gitops/ the way Argo CD would, offline. Remote bases
 // (the pinned Argo CD install manifest) cannot be fetched here: they are cut from a scratch
 // copy and reported, so everything local around them is still built and checked.
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
@@ -10,7 +19,13 @@ import type { Kustomize } from './tools';
 export interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [k: string]: unknown;
+  };
   [k: string]: unknown;
 }
 
@@ -63,7 +78,10 @@ export async function renderAll(root: string, kustomize: Kustomize): Promise<Ren
   const scratch = mkdtempSync(path.join(tmpdir(), 'gitops-render-'));
   try {
     cpSync(path.join(root, 'gitops'), path.join(scratch, 'gitops'), { recursive: true });
-    const cut = new Map<string, { remote: string[]; patches: Array<{ file: string; objects: K8sObject[] }> }>();
+    const cut = new Map<
+      string,
+      { remote: string[]; patches: Array<{ file: string; objects: K8sObject[] }> }
+    >();
     for (const dir of dirs) {
       const file = kustomizationFile(path.join(scratch, dir))!;
       const k = parse(readFileSync(file, 'utf8')) ?? {};
@@ -78,7 +96,12 @@ export async function renderAll(root: string, kustomize: Kustomize): Promise<Ren
         const rel = typeof p === 'string' ? p : p?.path;
         if (typeof rel === 'string') {
           const abs = path.join(root, dir, rel);
-          patches.push({ file: `${dir}/${rel}`, objects: existsSync(abs) ? parseObjects(readFileSync(abs, 'utf8'), `${dir}/${rel}`) : [] });
+          patches.push({
+            file: `${dir}/${rel}`,
+            objects: existsSync(abs)
+              ? parseObjects(readFileSync(abs, 'utf8'), `${dir}/${rel}`)
+              : [],
+          });
         }
       }
       delete k.patches;
@@ -86,14 +109,21 @@ export async function renderAll(root: string, kustomize: Kustomize): Promise<Ren
       writeFileSync(file, stringify(k));
       cut.set(dir, { remote, patches });
     }
-    return await Promise.all(dirs.map(async (dir) => {
-      const removed = cut.get(dir) ?? { remote: [], patches: [] };
-      const result = await kustomize.build(path.join(scratch, dir));
-      const folder: RenderedFolder = { dir, objects: [], remoteResources: removed.remote, droppedPatches: removed.patches };
-      if (!result.ok) folder.error = result.error.split(scratch + path.sep).join('');
-      else folder.objects = parseObjects(result.yaml, dir);
-      return folder;
-    }));
+    return await Promise.all(
+      dirs.map(async (dir) => {
+        const removed = cut.get(dir) ?? { remote: [], patches: [] };
+        const result = await kustomize.build(path.join(scratch, dir));
+        const folder: RenderedFolder = {
+          dir,
+          objects: [],
+          remoteResources: removed.remote,
+          droppedPatches: removed.patches,
+        };
+        if (!result.ok) folder.error = result.error.split(scratch + path.sep).join('');
+        else folder.objects = parseObjects(result.yaml, dir);
+        return folder;
+      }),
+    );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

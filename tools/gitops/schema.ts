@@ -10,10 +10,18 @@ import * as path from 'node:path';
 import * as ts from 'typescript';
 import type { K8sObject } from './render';
 
-const MODEL_PACKAGES = ['kubernetes-models', '@kubernetes-models/argo-cd', '@kubernetes-models/prometheus-operator'];
+const MODEL_PACKAGES = [
+  'kubernetes-models',
+  '@kubernetes-models/argo-cd',
+  '@kubernetes-models/prometheus-operator',
+];
 
 export function modelModule(apiVersion: string, kind: string): string | undefined {
-  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !/^[A-Za-z0-9]+$/.test(kind)) return undefined;
+  // Strict shapes first: require.resolve would happily normalise "v1/" or "./v1".
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !/^[A-Za-z0-9]+$/.test(kind))
+    return undefined;
+  if (!/^([a-z0-9]([a-z0-9.-]*[a-z0-9])?\/)?v\d+((alpha|beta)\d+)?$/.test(apiVersion))
+    return undefined;
   for (const pkg of MODEL_PACKAGES) {
     const spec = `${pkg}/${apiVersion}/${kind}`;
     try {
@@ -31,19 +39,49 @@ export function describe(o: K8sObject): string {
   return `${o?.kind ?? '?'} ${ns}${o?.metadata?.name ?? '?'}`;
 }
 
+// The models still carry API versions that current clusters (GKE runs 1.30+) stopped serving;
+// a manifest using one renders fine and fails only at apply time.
+const REMOVED_APIS: Record<string, string> = {
+  'extensions/v1beta1': '1.22',
+  'networking.k8s.io/v1beta1': '1.22',
+  'policy/v1beta1': '1.25',
+  'batch/v1beta1': '1.25',
+  'autoscaling/v2beta1': '1.25',
+  'autoscaling/v2beta2': '1.26',
+  'discovery.k8s.io/v1beta1': '1.25',
+  'storage.k8s.io/v1beta1': '1.22',
+  'rbac.authorization.k8s.io/v1beta1': '1.22',
+  'apiextensions.k8s.io/v1beta1': '1.22',
+  'admissionregistration.k8s.io/v1beta1': '1.22',
+  'flowcontrol.apiserver.k8s.io/v1beta2': '1.29',
+};
+
 /** JSON-Schema validation with the models' own validators. */
 export function validateWithModels(o: K8sObject): string[] {
+  if (REMOVED_APIS[o.apiVersion])
+    return [
+      `${describe(o)}: apiVersion ${o.apiVersion} is no longer served since Kubernetes ${REMOVED_APIS[o.apiVersion]}`,
+    ];
   const spec = modelModule(o.apiVersion, o.kind);
-  if (!spec) return [`${describe(o)}: no schema for apiVersion "${o.apiVersion}" kind "${o.kind}" (misspelt, or an API version the cluster no longer serves)`];
+  if (!spec)
+    return [
+      `${describe(o)}: no schema for apiVersion "${o.apiVersion}" kind "${o.kind}" (misspelt, or an API version the cluster no longer serves)`,
+    ];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Model = require(spec)[o.kind];
   try {
     new Model(o).validate();
     return [];
   } catch (e) {
-    const err = e as { errors?: Array<{ instancePath: string; message?: string; params?: unknown }>; message: string };
+    const err = e as {
+      errors?: Array<{ instancePath: string; message?: string; params?: unknown }>;
+      message: string;
+    };
     if (!err.errors) return [`${describe(o)}: ${err.message}`];
-    return err.errors.map((x) => `${describe(o)}: ${x.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(root)'} ${x.message}${x.params && 'allowedValues' in (x.params as object) ? ` ${JSON.stringify((x.params as { allowedValues: unknown }).allowedValues)}` : ''}`);
+    return err.errors.map(
+      (x) =>
+        `${describe(o)}: ${x.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(root)'} ${x.message}${x.params && 'allowedValues' in (x.params as object) ? ` ${JSON.stringify((x.params as { allowedValues: unknown }).allowedValues)}` : ''}`,
+    );
   }
 }
 
@@ -94,22 +132,26 @@ function deepestNodeAt(sf: ts.SourceFile, pos: number): ts.Node {
  */
 const unknownFieldCache = new Map<string, string[]>();
 
-export function findUnknownFields(objects: K8sObject[], root: string): string[] {
+export function findUnknownFields(objects: K8sObject[]): string[] {
   // Results are cached per object content: re-validating a tree with one planted change
   // type-checks only the objects that changed.
   const fresh = objects.filter((o) => !unknownFieldCache.has(JSON.stringify(o)));
   if (fresh.length) {
-    const perObject = typeCheck(fresh, root);
+    const perObject = typeCheck(fresh);
     fresh.forEach((o, i) => unknownFieldCache.set(JSON.stringify(o), perObject[i]));
   }
   return objects.flatMap((o) => unknownFieldCache.get(JSON.stringify(o)) ?? []);
 }
 
-function typeCheck(objects: K8sObject[], root: string): string[][] {
+function typeCheck(objects: K8sObject[]): string[][] {
   const results: string[][] = objects.map(() => []);
-  const typed = objects.map((o, index) => ({ o, index, spec: modelModule(o.apiVersion, o.kind) })).filter((x) => x.spec);
+  const typed = objects
+    .map((o, index) => ({ o, index, spec: modelModule(o.apiVersion, o.kind) }))
+    .filter((x) => x.spec);
   if (!typed.length) return results;
-  const fileName = path.join(root, 'tools', 'gitops', '__unknown_field_check__.ts');
+  // A virtual file beside this module, so the model packages resolve from the validator's
+  // own node_modules whichever tree is being validated.
+  const fileName = path.join(__dirname, '__unknown_field_check__.ts');
   const lines: string[] = [];
   typed.forEach(({ o, spec }, i) => {
     lines.push(`import type { I${o.kind} as T${i} } from ${JSON.stringify(spec)};`);
@@ -122,7 +164,8 @@ function typeCheck(objects: K8sObject[], root: string): string[][] {
   const baseGet = host.getSourceFile.bind(host);
   host.getSourceFile = (name, languageVersion, onError, shouldCreate) => {
     if (name === fileName) return ts.createSourceFile(name, text, languageVersion, true);
-    if (!sourceFileCache.has(name)) sourceFileCache.set(name, baseGet(name, languageVersion, onError, shouldCreate));
+    if (!sourceFileCache.has(name))
+      sourceFileCache.set(name, baseGet(name, languageVersion, onError, shouldCreate));
     return sourceFileCache.get(name);
   };
   const baseExists = host.fileExists.bind(host);
@@ -131,6 +174,11 @@ function typeCheck(objects: K8sObject[], root: string): string[][] {
   const sf = program.getSourceFile(fileName)!;
   const decls = sf.statements.filter(ts.isVariableStatement);
   for (const d of program.getSemanticDiagnostics(sf)) {
+    // Unresolved model types would make every literal untyped and the check vacuous.
+    if (d.code === 2307)
+      throw new Error(
+        `unknown-field check cannot load the model types: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`,
+      );
     // 2353: "Object literal may only specify known properties"; 2561: the same, with a
     // "did you mean" suggestion. Type mismatches are the JSON-Schema layer's job.
     if (d.code !== 2353 && d.code !== 2561) continue;
@@ -138,8 +186,13 @@ function typeCheck(objects: K8sObject[], root: string): string[][] {
     if (stmtIndex < 0) continue;
     const node = deepestNodeAt(sf, d.start!);
     const field = fieldPath(node, decls[stmtIndex]);
-    const hint = d.code === 2561 ? ` (${ts.flattenDiagnosticMessageText(d.messageText, ' ').replace(/.*(Did you mean.*)$/, '$1')})` : '';
-    results[typed[stmtIndex].index].push(`${describe(typed[stmtIndex].o)}: unknown field "${field}"${hint}`);
+    const hint =
+      d.code === 2561
+        ? ` (${ts.flattenDiagnosticMessageText(d.messageText, ' ').replace(/.*(Did you mean.*)$/, '$1')})`
+        : '';
+    results[typed[stmtIndex].index].push(
+      `${describe(typed[stmtIndex].o)}: unknown field "${field}"${hint}`,
+    );
   }
   return results;
 }

@@ -1,7 +1,8 @@
 // Locating the external binaries the validator shells out to. Each lookup fails loudly with
 // what it tried: a validator that silently skips a step would pass on a broken tree.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 export interface Kustomize {
@@ -36,7 +37,13 @@ function fromBinary(bin: string, viaKubectl: boolean): Kustomize {
         child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
         child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
         child.on('error', (e) => resolve({ ok: false, error: e.message }));
-        child.on('close', (code) => resolve(code === 0 ? { ok: true, yaml: out } : { ok: false, error: (err || `exit ${code}`).trim() }));
+        child.on('close', (code) =>
+          resolve(
+            code === 0
+              ? { ok: true, yaml: out }
+              : { ok: false, error: (err || `exit ${code}`).trim() },
+          ),
+        );
       });
     },
   };
@@ -47,7 +54,14 @@ function fromBinary(bin: string, viaKubectl: boolean): Kustomize {
  * (kustomize is built into kubectl), then the versioned kubectl binaries the Google Cloud SDK
  * ships. The first that answers `version` wins.
  */
+let found: Kustomize | undefined;
+
 export function findKustomize(): Kustomize {
+  found ??= locateKustomize();
+  return found;
+}
+
+function locateKustomize(): Kustomize {
   const tried: string[] = [];
   const candidates: Array<[string | undefined, string]> = [
     [process.env.KUSTOMIZE, '$KUSTOMIZE'],
@@ -56,7 +70,10 @@ export function findKustomize(): Kustomize {
   ];
   const sdkBin = '/usr/lib/google-cloud-sdk/bin';
   if (existsSync(sdkBin)) {
-    for (const f of readdirSync(sdkBin).filter((f) => /^kubectl\.1\.\d+$/.test(f)).sort().reverse()) {
+    for (const f of readdirSync(sdkBin)
+      .filter((f) => /^kubectl\.1\.\d+$/.test(f))
+      .sort()
+      .reverse()) {
       candidates.push([path.join(sdkBin, f), `Google Cloud SDK ${f}`]);
     }
   }
@@ -88,4 +105,29 @@ export function findPromtool(): string {
 export function runPromtool(args: string[], cwd?: string): { ok: boolean; output: string } {
   const r = spawnSync(findPromtool(), args, { encoding: 'utf8', cwd, timeout: 120_000 });
   return { ok: r.status === 0, output: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() };
+}
+
+const promtoolCache = new Map<string, { ok: boolean; output: string }>();
+
+/**
+ * promtool on files written from `files` into a scratch folder; results are memoised on
+ * the exact inputs (promtool is deterministic), so re-validating a tree where only one
+ * manifest changed does not re-run identical rule tests.
+ */
+export function promtoolOnFiles(
+  args: string[],
+  files: Record<string, string>,
+): { ok: boolean; output: string } {
+  const key = JSON.stringify([args, files]);
+  const hit = promtoolCache.get(key);
+  if (hit) return hit;
+  const dir = mkdtempSync(path.join(tmpdir(), 'promtool-'));
+  try {
+    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+    const r = runPromtool(args, dir);
+    promtoolCache.set(key, r);
+    return r;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -25,8 +25,13 @@ export interface ValidateOptions {
   only?: string[];
 }
 
-export async function validateGitops(opts: ValidateOptions): Promise<{ outcomes: CheckOutcome[]; ok: boolean; context: Context }> {
-  const context = await buildContext(path.resolve(opts.root), opts.metricsFile && path.resolve(opts.metricsFile));
+export async function validateGitops(
+  opts: ValidateOptions,
+): Promise<{ outcomes: CheckOutcome[]; ok: boolean; context: Context }> {
+  const context = await buildContext(
+    path.resolve(opts.root),
+    opts.metricsFile && path.resolve(opts.metricsFile),
+  );
   const outcomes: CheckOutcome[] = [];
   for (const check of CHECKS) {
     if (opts.only?.length && !opts.only.includes(check.id)) continue;
@@ -63,16 +68,23 @@ async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
   const started = Date.now();
   const { outcomes, ok, context } = await validateGitops(opts);
-  console.log(`kustomize: ${context.kustomize.describe}; metrics: ${path.relative(process.cwd(), context.expositionSource)}`);
+  console.log(
+    `kustomize: ${context.kustomize.describe}; metrics: ${path.relative(process.cwd(), context.expositionSource)}`,
+  );
   for (const f of context.folders) {
-    if (f.remoteResources.length) console.log(`note: ${f.dir} built offline without ${f.remoteResources.join(', ')} (fetched only by a real apply)`);
+    if (f.remoteResources.length)
+      console.log(
+        `note: ${f.dir} built offline without ${f.remoteResources.join(', ')} (fetched only by a real apply)`,
+      );
   }
   for (const o of outcomes) {
     console.log(`${o.problems.length ? 'FAIL' : 'ok  '} ${o.id}: ${o.title}`);
     for (const p of o.problems) console.log(`       - ${p.replace(/\n/g, '\n         ')}`);
   }
   const failed = outcomes.filter((o) => o.problems.length).length;
-  console.log(`gitops checks: ${outcomes.length - failed} passed, ${failed} failed (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+  console.log(
+    `gitops checks: ${outcomes.length - failed} passed, ${failed} failed (${((Date.now() - started) / 1000).toFixed(1)}s)`,
+  );
   return ok ? 0 : 1;
 }
 
