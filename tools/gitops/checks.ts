@@ -18,6 +18,7 @@ import {
   checkQueriedMetricsExist,
   expandGrafanaVariables,
   queriedMetrics,
+  selectors,
   type QueriedExpr,
 } from './promql';
 import type { K8sObject } from './render';
@@ -194,11 +195,22 @@ function dashboardsOf(ctx: Context): DashboardInfo[] {
             walk(p.panels);
           });
         walk(dashboard.panels ?? []);
-        const exprs = panels.flatMap((p) =>
+        const exprs: QueriedExpr[] = panels.flatMap((p) =>
           (p.targets ?? [])
             .filter((t: Json) => typeof t.expr === 'string')
             .map((t: Json) => ({ expr: t.expr as string, where: `${where} panel "${p.title}"` })),
         );
+        // Query variables read metrics too: label_values(<selector>, label), query_result(<expr>).
+        for (const v of dashboard.templating?.list ?? []) {
+          if (v.type !== 'query') continue;
+          const q = String(typeof v.query === 'string' ? v.query : (v.query?.query ?? ''));
+          const inner =
+            /^\s*(?:label_values\((.+),\s*[a-zA-Z_][a-zA-Z0-9_]*\s*\)|query_result\((.+)\))\s*$/.exec(
+              q,
+            );
+          if (inner)
+            exprs.push({ expr: inner[1] ?? inner[2], where: `${where} variable $${v.name}` });
+        }
         out.push({ where, dashboard, exprs });
       }
     }
@@ -868,6 +880,33 @@ const monitoringWiring: Check = {
           );
       }
     }
+    // Queries pinned to a job must name the job Prometheus gives the scraped Service (its
+    // name, or the label named by jobLabel); renaming the Service silently empties them.
+    const dashboards = dashboardsOf(ctx);
+    for (const d of ctx.deployables) {
+      const jobs = new Set<string>();
+      for (const sm of ofKind(d.objects, 'ServiceMonitor')) {
+        for (const svc of ofKind(d.objects, 'Service').filter((x) =>
+          selectorMatches(sm.spec?.selector, x.metadata.labels),
+        )) {
+          jobs.add(sm.spec?.jobLabel ? svc.metadata.labels?.[sm.spec.jobLabel] : svc.metadata.name);
+        }
+      }
+      const exprs = [
+        ...alertExprs(ctx).filter((e) => e.where.startsWith(`${d.dir}:`)),
+        ...dashboards.filter((db) => db.where.startsWith(`${d.dir}:`)).flatMap((db) => db.exprs),
+      ];
+      for (const e of exprs) {
+        for (const sel of selectors(expandGrafanaVariables(e.expr)).selectors) {
+          for (const m of sel.matchers) {
+            if (m.label === 'job' && m.op === '=' && !jobs.has(m.value))
+              problems.push(
+                `${e.where}: selects job="${m.value}", but this app's ServiceMonitor scrapes job ${[...jobs].map((j) => `"${j}"`).join(', ') || '(none)'}; the query would stay empty`,
+              );
+          }
+        }
+      }
+    }
     // The ingress controller's own metrics.
     const ic = ingressController(ctx);
     if (ic) {
@@ -897,13 +936,14 @@ const monitoringWiring: Check = {
       problems.push(
         'kube-prometheus-stack: grafana.sidecar.dashboards.enabled is false; no dashboard ConfigMap would load',
       );
-    const dashboards = ctx.deployables.flatMap((d) =>
+    const dashboardMaps = ctx.deployables.flatMap((d) =>
       ofKind(d.objects, 'ConfigMap')
         .filter((c) => c.metadata.labels?.[label] !== undefined)
         .map((c) => ({ d, c })),
     );
-    if (!dashboards.length) problems.push(`no app ships a dashboard ConfigMap labelled ${label}`);
-    for (const { d, c } of dashboards) {
+    if (!dashboardMaps.length)
+      problems.push(`no app ships a dashboard ConfigMap labelled ${label}`);
+    for (const { d, c } of dashboardMaps) {
       if (c.metadata.labels[label] !== labelValue)
         problems.push(
           `${d.dir}: ${describe(c)}: label ${label}="${c.metadata.labels[label]}" but the sidecar loads "${labelValue}"`,

@@ -383,6 +383,18 @@ const cases: Planted[] = [
       ),
     message: /nginx-ingress: prometheus.serviceMonitor.create must be true/,
   },
+  {
+    name: 'a panel pinned to a job name no ServiceMonitor scrapes',
+    fails: ['monitoring-wiring'],
+    plant: (t) =>
+      t.replace(
+        DASHBOARD,
+        'caption_generated_tokens_total{namespace=\\"$namespace\\", job=\\"caption-service\\"}',
+        'caption_generated_tokens_total{namespace=\\"$namespace\\", job=\\"caption\\"}',
+      ),
+    message:
+      /panel "Generated tokens \/ s": selects job="caption", but this app's ServiceMonitor scrapes job "caption-service"/,
+  },
   // alert-rules (the unit tests notice most rule mistakes too: both must fail)
   {
     name: 'an alert with a severity Alertmanager does not route',
@@ -462,6 +474,29 @@ const cases: Planted[] = [
       t.replace(DASHBOARD, 'caption_generated_tokens_total', 'caption_tokens_generated_total'),
     message:
       /panel "Generated tokens \/ s": queries "caption_tokens_generated_total", which the service does not export/,
+  },
+  {
+    name: 'an alert and its unit test agreeing on a label value the service never exports',
+    // The unit test was written with the same wrong value, so only the exposition catches it.
+    fails: ['queried-metrics'],
+    plant: (t) => {
+      t.replace(RULES, 'reason="queue_full"', 'reason="queue-full"');
+      t.replace(TESTS, 'reason="queue_full"', 'reason="queue-full"');
+    },
+    message:
+      /matches caption_queue_rejections_total\{reason="queue-full"\} but the service exports reason only as "queue_full", "not_ready"/,
+  },
+  {
+    name: 'a dashboard variable reading a metric that does not exist',
+    fails: ['queried-metrics'],
+    plant: (t) => {
+      t.replace(
+        DASHBOARD,
+        '"query": "label_values(caption_model_info, namespace)"',
+        '"query": "label_values(caption_model_infos, namespace)"',
+      );
+    },
+    message: /variable \$namespace: queries "caption_model_infos"/,
   },
   {
     name: 'a stack metric that is not on the allow-list',

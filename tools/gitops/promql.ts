@@ -8,10 +8,21 @@ export interface QueriedExpr {
   where: string;
 }
 
-/** Metric names read by a PromQL expression (Grafana variables must already be replaced). */
-export function queriedMetrics(expr: string): { names: string[]; syntaxErrors: number } {
+export interface LabelMatcher {
+  label: string;
+  op: '=' | '!=' | '=~' | '!~';
+  value: string;
+}
+
+export interface Selector {
+  metric?: string;
+  matchers: LabelMatcher[];
+}
+
+/** The vector selectors of a PromQL expression (Grafana variables must already be replaced). */
+export function selectors(expr: string): { selectors: Selector[]; syntaxErrors: number } {
   const tree = parser.parse(expr);
-  const names = new Set<string>();
+  const out: Selector[] = [];
   let syntaxErrors = 0;
   const cursor = tree.cursor();
   do {
@@ -19,20 +30,70 @@ export function queriedMetrics(expr: string): { names: string[]; syntaxErrors: n
     if (cursor.name !== 'VectorSelector') continue;
     const node = cursor.node;
     const ident = node.getChild('Identifier');
-    if (ident) {
-      names.add(expr.slice(ident.from, ident.to));
-      continue;
-    }
-    // {__name__="metric"} or the UTF-8 form {"metric"}.
+    const sel: Selector = {
+      metric: ident ? expr.slice(ident.from, ident.to) : undefined,
+      matchers: [],
+    };
     const matchers = node.getChild('LabelMatchers');
     for (let m = matchers?.firstChild; m; m = m.nextSibling) {
       const text = expr.slice(m.from, m.to);
-      const byName = /^__name__\s*=\s*"([^"]+)"$/.exec(text);
-      if (byName) names.add(byName[1]);
-      else if (m.name === 'QuotedLabelName' || /^"[^"]+"$/.test(text)) names.add(text.slice(1, -1));
+      const parsed = /^"?([^"=!~\s]+)"?\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"$/.exec(text);
+      if (parsed) {
+        const [, label, op, value] = parsed;
+        // {__name__="metric"} names the metric like a bare identifier does.
+        if (label === '__name__' && op === '=') sel.metric = value;
+        else
+          sel.matchers.push({
+            label,
+            op: op as LabelMatcher['op'],
+            value: value.replace(/\\(.)/g, '$1'),
+          });
+      } else if (/^"[^"]+"$/.test(text)) {
+        // The UTF-8 form {"metric.name"}.
+        sel.metric = text.slice(1, -1);
+      }
     }
+    out.push(sel);
   } while (cursor.next());
-  return { names: [...names], syntaxErrors };
+  return { selectors: out, syntaxErrors };
+}
+
+/** Metric names read by a PromQL expression (Grafana variables must already be replaced). */
+export function queriedMetrics(expr: string): { names: string[]; syntaxErrors: number } {
+  const { selectors: sels, syntaxErrors } = selectors(expr);
+  return {
+    names: [...new Set(sels.map((s) => s.metric).filter((m): m is string => !!m))],
+    syntaxErrors,
+  };
+}
+
+/** Labels Prometheus attaches at scrape time (ServiceMonitor target labels), not the service. */
+const TARGET_LABELS = new Set([
+  'job',
+  'namespace',
+  'pod',
+  'instance',
+  'service',
+  'endpoint',
+  'container',
+  'node',
+]);
+
+/** Label sets of each sample in an exposition, by metric name. */
+export function exposedSamples(exposition: string): Map<string, Array<Record<string, string>>> {
+  const out = new Map<string, Array<Record<string, string>>>();
+  for (const raw of exposition.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[l[1]] = l[2].replace(/\\(.)/g, '$1');
+    if (!out.has(m[1])) out.set(m[1], []);
+    out.get(m[1])!.push(labels);
+  }
+  return out;
 }
 
 /**
@@ -66,27 +127,69 @@ export function exposedMetrics(exposition: string): Set<string> {
  * text) or be on the explicit allow-list of metrics the monitoring stack itself provides.
  * Returns one message per missing metric per expression; empty when all exist.
  */
+export interface MetricCheckOptions {
+  /** Metrics from the monitoring stack itself (cAdvisor, kube-state-metrics, ...). */
+  allowList?: Iterable<string>;
+  /**
+   * Metrics whose label values are all exported from boot, so an equality matcher on a
+   * value no sample carries is a mistake rather than "not observed yet". Default: the
+   * service's caption_* metrics, which the contract says are present (at zero) from boot.
+   */
+  valuesComplete?: (metric: string) => boolean;
+}
+
 export function checkQueriedMetricsExist(
   exprs: Array<QueriedExpr | string>,
   expositionText: string,
-  allowList: Iterable<string> = [],
+  allowListOrOptions: Iterable<string> | MetricCheckOptions = [],
 ): string[] {
+  const opts: MetricCheckOptions =
+    Symbol.iterator in Object(allowListOrOptions)
+      ? { allowList: allowListOrOptions as Iterable<string> }
+      : (allowListOrOptions as MetricCheckOptions);
+  const valuesComplete = opts.valuesComplete ?? ((m: string) => m.startsWith('caption_'));
   const exposed = exposedMetrics(expositionText);
-  const allowed = new Set(allowList);
+  const samples = exposedSamples(expositionText);
+  const allowed = new Set(opts.allowList ?? []);
   const problems: string[] = [];
   for (const item of exprs) {
     const { expr, where } = typeof item === 'string' ? { expr: item, where: 'expression' } : item;
-    const { names, syntaxErrors } = queriedMetrics(expr);
+    const { selectors: sels, syntaxErrors } = selectors(expr);
     if (syntaxErrors) problems.push(`${where}: PromQL does not parse: ${expr}`);
-    for (const name of names) {
+    const reported = new Set<string>();
+    for (const sel of sels) {
+      const name = sel.metric;
+      if (!name) continue;
       if (!exposed.has(name) && !allowed.has(name)) {
-        problems.push(
-          `${where}: queries "${name}", which the service does not export and is not on the stack allow-list`,
+        if (!reported.has(name))
+          problems.push(
+            `${where}: queries "${name}", which the service does not export and is not on the stack allow-list`,
+          );
+        reported.add(name);
+        continue;
+      }
+      // Labels can only be judged where the exposition has samples of the metric; a
+      // histogram nobody observed yet prints no series.
+      const seen = samples.get(name);
+      if (!seen?.length) continue;
+      for (const m of sel.matchers) {
+        if (TARGET_LABELS.has(m.label) || m.label === 'le') continue;
+        const values = new Set(
+          seen.map((l) => l[m.label]).filter((v): v is string => v !== undefined),
         );
+        if (!values.size) {
+          problems.push(
+            `${where}: matches ${name}{${m.label}${m.op}"${m.value}"} but ${name} has no label "${m.label}"`,
+          );
+        } else if (m.op === '=' && valuesComplete(name) && !values.has(m.value)) {
+          problems.push(
+            `${where}: matches ${name}{${m.label}="${m.value}"} but the service exports ${m.label} only as ${[...values].map((v) => `"${v}"`).join(', ')}`,
+          );
+        }
       }
     }
   }
-  return problems;
+  return [...new Set(problems)];
 }
 
 /**

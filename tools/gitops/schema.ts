@@ -98,8 +98,8 @@ const compilerOptions: ts.CompilerOptions = {
   moduleResolution: ts.ModuleResolutionKind.Node10,
 };
 
-function fieldPath(node: ts.Node, stopAt: ts.Node): string {
-  const parts: string[] = [];
+function fieldPath(node: ts.Node, stopAt: ts.Node): Array<string | number> {
+  const parts: Array<string | number> = [];
   let cur: ts.Node | undefined = node;
   while (cur && cur !== stopAt) {
     const parent: ts.Node | undefined = cur.parent;
@@ -107,11 +107,15 @@ function fieldPath(node: ts.Node, stopAt: ts.Node): string {
       const n = cur.name;
       parts.unshift(ts.isStringLiteral(n) || ts.isIdentifier(n) ? n.text : n.getText());
     } else if (parent && ts.isArrayLiteralExpression(parent)) {
-      parts.unshift(`[${parent.elements.indexOf(cur as ts.Expression)}]`);
+      parts.unshift(parent.elements.indexOf(cur as ts.Expression));
     }
     cur = parent;
   }
-  return parts.join('.').replace(/\.\[/g, '[');
+  return parts;
+}
+
+function formatPath(parts: Array<string | number>): string {
+  return parts.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('');
 }
 
 function deepestNodeAt(sf: ts.SourceFile, pos: number): ts.Node {
@@ -137,14 +141,45 @@ export function findUnknownFields(objects: K8sObject[]): string[] {
   // type-checks only the objects that changed.
   const fresh = objects.filter((o) => !unknownFieldCache.has(JSON.stringify(o)));
   if (fresh.length) {
-    const perObject = typeCheck(fresh);
+    const perObject = unknownFieldsOf(fresh);
     fresh.forEach((o, i) => unknownFieldCache.set(JSON.stringify(o), perObject[i]));
   }
   return objects.flatMap((o) => unknownFieldCache.get(JSON.stringify(o)) ?? []);
 }
 
-function typeCheck(objects: K8sObject[]): string[][] {
-  const results: string[][] = objects.map(() => []);
+/**
+ * TypeScript stops at the first excess property of each literal, so found fields are cut
+ * from a copy and the copy checked again, until no more turn up (bounded).
+ */
+function unknownFieldsOf(objects: K8sObject[]): string[][] {
+  const messages: string[][] = objects.map(() => []);
+  let pending = objects.map((o, index) => ({ o: structuredClone(o), index }));
+  for (let round = 0; round < 10 && pending.length; round++) {
+    const found = typeCheck(pending.map((p) => p.o));
+    const next: typeof pending = [];
+    pending.forEach((p, i) => {
+      if (!found[i].length) return;
+      for (const { field, message } of found[i]) {
+        messages[p.index].push(message.replace('{describe}', describe(objects[p.index])));
+        let parent: Json = p.o;
+        for (const k of field.slice(0, -1)) parent = parent?.[k];
+        if (parent && typeof parent === 'object') delete parent[field[field.length - 1]];
+      }
+      next.push(p);
+    });
+    pending = next;
+  }
+  return messages.map((m) => [...new Set(m)]);
+}
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function typeCheck(
+  objects: K8sObject[],
+): Array<Array<{ field: Array<string | number>; message: string }>> {
+  const results: Array<Array<{ field: Array<string | number>; message: string }>> = objects.map(
+    () => [],
+  );
   const typed = objects
     .map((o, index) => ({ o, index, spec: modelModule(o.apiVersion, o.kind) }))
     .filter((x) => x.spec);
@@ -190,9 +225,10 @@ function typeCheck(objects: K8sObject[]): string[][] {
       d.code === 2561
         ? ` (${ts.flattenDiagnosticMessageText(d.messageText, ' ').replace(/.*(Did you mean.*)$/, '$1')})`
         : '';
-    results[typed[stmtIndex].index].push(
-      `${describe(typed[stmtIndex].o)}: unknown field "${field}"${hint}`,
-    );
+    results[typed[stmtIndex].index].push({
+      field,
+      message: `{describe}: unknown field "${formatPath(field)}"${hint}`,
+    });
   }
   return results;
 }

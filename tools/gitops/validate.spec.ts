@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from './helpers.spec-util';
 import { checkQueriedMetricsExist, exposedMetrics, queriedMetrics } from './promql';
+import { findUnknownFields } from './schema';
 import { validateGitops } from './validate';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'contract-metrics.prom');
@@ -155,6 +156,27 @@ describe('checkQueriedMetricsExist', () => {
     ]);
   });
 
+  it('checks matched labels against the samples the exposition has', () => {
+    const text = [
+      '# TYPE caption_x_total counter',
+      'caption_x_total{reason="a"} 0',
+      'caption_x_total{reason="b"} 0',
+      'other_total{kind="k"} 1',
+    ].join('\n');
+    expect(
+      checkQueriedMetricsExist(
+        ['caption_x_total{job="j", reason="a"}', 'other_total{kind="new"}'],
+        text,
+      ),
+    ).toEqual([]);
+    expect(checkQueriedMetricsExist(['caption_x_total{reason="c"}'], text)).toEqual([
+      'expression: matches caption_x_total{reason="c"} but the service exports reason only as "a", "b"',
+    ]);
+    expect(checkQueriedMetricsExist(['rate(other_total{knd=~"k.*"}[5m])'], text)).toEqual([
+      'expression: matches other_total{knd=~"k.*"} but other_total has no label "knd"',
+    ]);
+  });
+
   it('reads metric names given by __name__ and reports expressions that do not parse', () => {
     expect(queriedMetrics('sum({__name__="queue_depth", job="x"}) by (job)').names).toEqual([
       'queue_depth',
@@ -162,5 +184,26 @@ describe('checkQueriedMetricsExist', () => {
     expect(checkQueriedMetricsExist(['sum(rate(jobs_total[5m])'], exposition)[0]).toMatch(
       /does not parse/,
     );
+  });
+});
+
+describe('findUnknownFields', () => {
+  it('reports every unknown field of an object, not only the first TypeScript stops at', () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'x', labelz: {} },
+      spec: {
+        selector: {},
+        template: {
+          spec: { containers: [{ name: 'a', readinesProbe: {}, resources: { limitz: {} } }] },
+        },
+      },
+    };
+    expect(findUnknownFields([deployment]).sort()).toEqual([
+      'Deployment x: unknown field "metadata.labelz"',
+      'Deployment x: unknown field "spec.template.spec.containers[0].readinesProbe"',
+      'Deployment x: unknown field "spec.template.spec.containers[0].resources.limitz"',
+    ]);
   });
 });
