@@ -15,6 +15,7 @@ import {
   type Json,
 } from './context';
 import {
+  checkQuantileThresholdsOnBuckets,
   checkQueriedMetricsExist,
   expandGrafanaVariables,
   queriedMetrics,
@@ -1197,7 +1198,7 @@ const dashboard: Check = {
 const queriedMetricsCheck: Check = {
   id: 'queried-metrics',
   title:
-    'every metric the dashboards and alerts query is exported by the service or on the stack allow-list',
+    'every metric the dashboards and alerts query is exported by the service (with the labels they match) or on the stack allow-list; latency SLO thresholds sit on bucket boundaries',
   run(ctx) {
     const exprs = [
       ...dashboardsOf(ctx).flatMap((d) =>
@@ -1206,7 +1207,10 @@ const queriedMetricsCheck: Check = {
       ...alertExprs(ctx),
     ];
     if (!exprs.length) return ['no dashboard or alert expressions found to check'];
-    return checkQueriedMetricsExist(exprs, ctx.exposition, STACK_METRICS).map(
+    return [
+      ...checkQueriedMetricsExist(exprs, ctx.exposition, STACK_METRICS),
+      ...checkQuantileThresholdsOnBuckets(alertExprs(ctx), ctx.exposition),
+    ].map(
       (m) =>
         `${m} (metrics from ${path.relative(ctx.root, ctx.expositionSource) || ctx.expositionSource})`,
     );

@@ -499,6 +499,14 @@ const cases: Planted[] = [
     message: /variable \$namespace: queries "caption_model_infos"/,
   },
   {
+    name: 'a latency SLO threshold between two histogram buckets',
+    // Its unit test still passes (p95 of the test data is above both): only the buckets tell.
+    fails: ['queried-metrics'],
+    plant: (t) => t.replace(RULES, /\) > 2\n/, ') > 3\n'),
+    message:
+      /CaptionServiceLatencyP95AboveSLO: compares a quantile of http_request_duration_seconds_bucket with 3, which is not a bucket boundary/,
+  },
+  {
     name: 'a stack metric that is not on the allow-list',
     fails: ['queried-metrics'],
     plant: (t) =>

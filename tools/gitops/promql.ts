@@ -201,3 +201,68 @@ export function expandGrafanaVariables(expr: string): string {
     .replace(/\$__(rate_interval|interval|range)\b|\$\{__(rate_interval|interval|range)\}/g, '5m')
     .replace(/\$\{[A-Za-z0-9_]+(:[a-z]+)?\}|\$[A-Za-z_][A-Za-z0-9_]*/g, 'grafana_var');
 }
+
+const COMPARISONS = new Set(['Gtr', 'Gte', 'Lss', 'Lte']);
+
+/**
+ * Thresholds compared with histogram_quantile(...) in an expression, with the _bucket metric
+ * the quantile reads: `histogram_quantile(0.95, ...x_bucket...) > 2` gives {x_bucket, 2}.
+ */
+export function quantileThresholds(
+  expr: string,
+): Array<{ bucketMetric: string; threshold: number }> {
+  const out: Array<{ bucketMetric: string; threshold: number }> = [];
+  const tree = parser.parse(expr);
+  tree.iterate({
+    enter(node) {
+      if (node.name !== 'BinaryExpr') return;
+      const kids: Array<{ name: string; from: number; to: number; node: typeof node.node }> = [];
+      for (let c = node.node.firstChild; c; c = c.nextSibling)
+        kids.push({ name: c.name, from: c.from, to: c.to, node: c });
+      if (!kids.some((k) => COMPARISONS.has(k.name))) return;
+      const fn = kids.find(
+        (k) =>
+          k.name === 'FunctionCall' && expr.slice(k.from, k.to).startsWith('histogram_quantile'),
+      );
+      const num = kids.find(
+        (k) => k.name === 'NumberDurationLiteral' || k.name === 'NumberLiteral',
+      );
+      if (!fn || !num) return;
+      const threshold = Number(expr.slice(num.from, num.to));
+      const inner = queriedMetrics(expr.slice(fn.from, fn.to)).names.filter((n) =>
+        n.endsWith('_bucket'),
+      );
+      for (const bucketMetric of inner)
+        if (Number.isFinite(threshold)) out.push({ bucketMetric, threshold });
+    },
+  });
+  return out;
+}
+
+/**
+ * A quantile compared with a threshold between two bucket boundaries is interpolated, so an
+ * SLO alert on it fires at the wrong latency. Where the exposition has the histogram's
+ * buckets, every such threshold must be one of their `le` boundaries.
+ */
+export function checkQuantileThresholdsOnBuckets(
+  exprs: QueriedExpr[],
+  expositionText: string,
+): string[] {
+  const samples = exposedSamples(expositionText);
+  const problems: string[] = [];
+  for (const { expr, where } of exprs) {
+    for (const { bucketMetric, threshold } of quantileThresholds(expr)) {
+      const les = [
+        ...new Set(
+          (samples.get(bucketMetric) ?? []).map((l) => l.le).filter((v) => v !== undefined),
+        ),
+      ];
+      if (!les.length) continue;
+      if (!les.some((le) => Number(le) === threshold))
+        problems.push(
+          `${where}: compares a quantile of ${bucketMetric} with ${threshold}, which is not a bucket boundary (le: ${les.join(', ')}); the alert would fire at an interpolated latency`,
+        );
+    }
+  }
+  return problems;
+}

@@ -3,7 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from './helpers.spec-util';
-import { checkQueriedMetricsExist, exposedMetrics, queriedMetrics } from './promql';
+import {
+  checkQuantileThresholdsOnBuckets,
+  checkQueriedMetricsExist,
+  exposedMetrics,
+  queriedMetrics,
+  quantileThresholds,
+} from './promql';
 import { findUnknownFields } from './schema';
 import { validateGitops } from './validate';
 
@@ -205,5 +211,28 @@ describe('findUnknownFields', () => {
       'Deployment x: unknown field "spec.template.spec.containers[0].readinesProbe"',
       'Deployment x: unknown field "spec.template.spec.containers[0].resources.limitz"',
     ]);
+  });
+});
+
+describe('checkQuantileThresholdsOnBuckets', () => {
+  const text = ['x_bucket{le="1"} 1', 'x_bucket{le="2"} 2', 'x_bucket{le="+Inf"} 2'].join('\n');
+
+  it('finds the threshold a quantile is compared with, on either side', () => {
+    expect(
+      quantileThresholds('histogram_quantile(0.95, sum by (le) (rate(x_bucket[5m]))) > 2'),
+    ).toEqual([{ bucketMetric: 'x_bucket', threshold: 2 }]);
+    expect(quantileThresholds('1.5 < histogram_quantile(0.9, rate(x_bucket[1m]))')).toEqual([
+      { bucketMetric: 'x_bucket', threshold: 1.5 },
+    ]);
+  });
+
+  it('accepts boundaries, rejects thresholds between buckets, and skips histograms it has no buckets for', () => {
+    const at = (expr: string) =>
+      checkQuantileThresholdsOnBuckets([{ expr, where: 'alert A' }], text);
+    expect(at('histogram_quantile(0.95, rate(x_bucket[5m])) > 2')).toEqual([]);
+    expect(at('histogram_quantile(0.95, rate(x_bucket[5m])) > 1.5')[0]).toMatch(
+      /alert A: compares a quantile of x_bucket with 1.5, which is not a bucket boundary \(le: 1, 2, \+Inf\)/,
+    );
+    expect(at('histogram_quantile(0.95, rate(y_bucket[5m])) > 1.5')).toEqual([]);
   });
 });
