@@ -4,7 +4,7 @@
 //   npm run validate:gitops -- [--root <repo>] [--metrics-file <GET /metrics dump>] [--only id,id]
 //
 // --metrics-file checks the dashboard and alert queries against a real exposition (e.g. the
-// booted service's /metrics in an e2e test) instead of tools/gitops/fixtures/contract-metrics.prom.
+// booted service's /metrics in an e2e test) instead of tools/validate-gitops/fixtures/contract-metrics.prom.
 import * as path from 'node:path';
 import { CHECKS } from './checks';
 import { buildContext, type Context } from './context';

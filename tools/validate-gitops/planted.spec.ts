@@ -218,7 +218,7 @@ const cases: Planted[] = [
     plant: (t) => {
       t.replace(
         DEPLOYMENT,
-        '        runAsNonRoot: true\n        runAsUser: 10001\n',
+        / {8}runAsNonRoot: true\n(\s+#.*\n)+ {8}runAsUser: 1000\n/,
         '        runAsUser: 0\n',
       );
       t.replace(DEPLOYMENT, '            runAsNonRoot: true\n', '');

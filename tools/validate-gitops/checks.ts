@@ -1,5 +1,5 @@
 // The offline checks behind `npm run validate:gitops`. Each returns the problems it found as
-// readable messages; an empty list is a pass. tools/gitops/planted.spec.ts shows each one
+// readable messages; an empty list is a pass. tools/validate-gitops/planted.spec.ts shows each one
 // failing on a planted mistake.
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
