@@ -311,6 +311,32 @@ const applicationPolicy: Check = {
         }
       }
     }
+    // An Application only exists in the cluster if the root app renders it.
+    const rootDir = ctx.applications
+      .flatMap((a) => a.sources)
+      .find((s) => s.path === 'gitops/apps' && s.repoURL === ctx.repoURL)?.path;
+    const underRoot = new Set(
+      (ctx.folders.find((f) => f.dir === rootDir)?.objects ?? [])
+        .filter((o) => o.kind === 'Application')
+        .map((o) => o.metadata.name),
+    );
+    for (const a of ctx.applications) {
+      if (a.dir.startsWith('gitops/bootstrap')) continue;
+      if (!underRoot.has(a.app.metadata.name))
+        problems.push(
+          `Application ${a.app.metadata.name} (${a.dir}): not rendered by the root app's folder ${rootDir ?? 'gitops/apps'}, so Argo CD never creates it`,
+        );
+    }
+    // Objects land in their own metadata.namespace; it must be the one the app deploys to.
+    for (const d of ctx.deployables) {
+      const dest = namespaceOf(d.app);
+      for (const o of d.objects) {
+        if (o.metadata.namespace && o.metadata.namespace !== dest)
+          problems.push(
+            `${d.dir}: ${describe(o)} is in namespace ${o.metadata.namespace}, but Application ${d.app.app.metadata.name} deploys to ${dest}`,
+          );
+      }
+    }
     for (const r of ctx.helmReleases) {
       for (const vf of r.missingValueFiles)
         problems.push(

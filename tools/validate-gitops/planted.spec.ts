@@ -10,6 +10,7 @@ const INGRESS = `${BASE}/ingress.yaml`;
 const RULES = `${BASE}/prometheusrule.yaml`;
 const DASHBOARD = `${BASE}/dashboards/caption-service.json`;
 const STAGING = 'gitops/apps/caption-service/overlays/staging/kustomization.yaml';
+const PRODUCTION = 'gitops/apps/caption-service/overlays/production/kustomization.yaml';
 const TESTS = 'gitops/apps/caption-service/tests/alerts.test.yaml';
 const MONITORING_APP = 'gitops/monitoring/application.yaml';
 const MONITORING_VALUES = 'gitops/monitoring/values.yaml';
@@ -111,6 +112,20 @@ const cases: Planted[] = [
         '$values/gitops/ingress/value.yaml',
       ),
     message: /value file \$values\/gitops\/ingress\/value.yaml does not resolve/,
+  },
+  {
+    name: 'an app folder left out of the app-of-apps',
+    fails: ['argocd-applications'],
+    plant: (t) => t.replace('gitops/apps/kustomization.yaml', '  - ../monitoring\n', ''),
+    message:
+      /Application kube-prometheus-stack \(gitops\/monitoring\): not rendered by the root app's folder gitops\/apps/,
+  },
+  {
+    name: 'an overlay namespace that differs from the Application destination',
+    fails: ['argocd-applications'],
+    plant: (t) => t.replace(PRODUCTION, 'namespace: caption-production', 'namespace: caption-prod'),
+    message:
+      /overlays\/production: Deployment caption-prod\/caption-service is in namespace caption-prod, but Application caption-service-production deploys to caption-production/,
   },
   // argocd-projects
   {
