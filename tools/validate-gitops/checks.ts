@@ -542,10 +542,12 @@ const workloads: Check = {
           const memLim = memoryBytes(lim.memory);
           if (memReq !== undefined && memLim !== undefined && memReq > memLim)
             problems.push(`${id}: memory request above its limit`);
-          // Engine threads follow the CPU limit.
+          // Engine threads follow the CPU limit. The service counts floor(CPU quota) cores and
+          // refuses to start when ENGINE_WORKERS x ENGINE_THREADS exceeds them, while a
+          // resourceFieldRef on limits.cpu rounds up: the two agree only on whole cores.
           const threads = (c.env ?? []).find((e: Json) => e.name === 'ENGINE_THREADS');
           const workers = Number(envValue(c, 'ENGINE_WORKERS') ?? 1);
-          const cores = cpuLim !== undefined ? Math.ceil(cpuLim) : undefined;
+          const budget = cpuLim !== undefined ? Math.max(1, Math.floor(cpuLim)) : undefined;
           if (!threads)
             problems.push(
               `${id}: ENGINE_THREADS is not set; derive it from the CPU limit (valueFrom.resourceFieldRef limits.cpu)`,
@@ -560,15 +562,19 @@ const workloads: Check = {
               problems.push(
                 `${id}: ENGINE_THREADS must come from this container's limits.cpu with divisor 1`,
               );
-            if (cores !== undefined && workers * cores > cores)
+            if (cpuLim !== undefined && !Number.isInteger(cpuLim))
               problems.push(
-                `${id}: ENGINE_WORKERS=${workers} x ENGINE_THREADS=${cores} oversubscribes ${lim.cpu} CPU`,
+                `${id}: CPU limit ${lim.cpu} is not a whole number of cores: ENGINE_THREADS becomes ${Math.ceil(cpuLim)} (rounded up) but the service's CPU budget is ${budget}, so it refuses to start`,
               );
-          } else if (cores !== undefined) {
-            const n = Number(threads.value);
-            if (!Number.isInteger(n) || n < 1 || workers * n > cores)
+            else if (budget !== undefined && workers * budget > budget)
               problems.push(
-                `${id}: ENGINE_WORKERS=${workers} x ENGINE_THREADS=${threads.value} does not fit the CPU limit ${lim.cpu}`,
+                `${id}: ENGINE_WORKERS=${workers} x ENGINE_THREADS=${budget} oversubscribes ${lim.cpu} CPU; the service refuses to start`,
+              );
+          } else if (budget !== undefined) {
+            const n = Number(threads.value);
+            if (!Number.isInteger(n) || n < 1 || workers * n > budget)
+              problems.push(
+                `${id}: ENGINE_WORKERS=${workers} x ENGINE_THREADS=${threads.value} does not fit the CPU limit ${lim.cpu} (${budget} whole cores); the service refuses to start`,
               );
           }
           // Probes

@@ -263,6 +263,18 @@ const cases: Planted[] = [
       ),
     message: /ENGINE_WORKERS=1 x ENGINE_THREADS=8 does not fit the CPU limit/,
   },
+  {
+    name: 'a fractional CPU limit with threads taken from it',
+    fails: ['workload-policy'],
+    plant: (t) =>
+      t.replace(
+        STAGING,
+        /cpu: "1"\n(\s+)memory: 2Gi\n(\s+)limits:\n(\s+)cpu: "1"/,
+        'cpu: 1500m\n$1memory: 2Gi\n$2limits:\n$3cpu: 1500m',
+      ),
+    message:
+      /CPU limit 1500m is not a whole number of cores: ENGINE_THREADS becomes 2 \(rounded up\) but the service's CPU budget is 1/,
+  },
   // ingress
   {
     name: 'a body-size limit below the service upload limit',
