@@ -11,7 +11,13 @@ export class ScratchTree {
   readonly root = mkdtempSync(path.join(tmpdir(), 'gitops-planted-'));
 
   constructor() {
-    cpSync(path.join(REPO_ROOT, 'gitops'), path.join(this.root, 'gitops'), { recursive: true });
+    try {
+      cpSync(path.join(REPO_ROOT, 'gitops'), path.join(this.root, 'gitops'), { recursive: true });
+    } catch (e) {
+      // The caller's finally never runs when construction fails: do not leak the folder.
+      this.remove();
+      throw e;
+    }
   }
 
   file(rel: string): string {
