@@ -93,9 +93,12 @@ function sameRepo(a?: string, b?: string): boolean {
   return !!a && norm(a) === norm(b);
 }
 
+/** Where the /metrics exposition comes from: a file, or text already in hand (an e2e test). */
+export type MetricsSource = { file: string } | { text: string; label: string } | undefined;
+
 export async function buildContext(
   root: string,
-  metricsFile?: string,
+  metrics?: MetricsSource,
   kustomize: Kustomize = findKustomize(),
 ): Promise<Context> {
   const folders = await renderAll(root, kustomize);
@@ -181,8 +184,10 @@ export async function buildContext(
   }
 
   const fixture = path.join(__dirname, 'fixtures', 'contract-metrics.prom');
-  const expositionSource = metricsFile ?? fixture;
-  const exposition = readFileSync(expositionSource, 'utf8');
+  const expositionSource =
+    metrics && 'text' in metrics ? metrics.label : (metrics?.file ?? fixture);
+  const exposition =
+    metrics && 'text' in metrics ? metrics.text : readFileSync(expositionSource, 'utf8');
 
   return {
     root,

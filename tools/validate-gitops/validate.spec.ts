@@ -91,6 +91,18 @@ describe('npm run validate:gitops (CLI)', () => {
     }
   });
 
+  it('takes the exposition as text too, for an e2e test that fetched /metrics itself', async () => {
+    const text = readFileSync(FIXTURE, 'utf8').replace(/caption_queue_depth/g, 'caption_queue_len');
+    const { outcomes } = await validateGitops({
+      root: REPO_ROOT,
+      metricsText: text,
+      only: ['queried-metrics'],
+    });
+    expect(outcomes[0].problems.join('\n')).toMatch(
+      /queries "caption_queue_depth", which the service does not export[^]*\(metrics from metricsText\)/,
+    );
+  });
+
   it('fails loudly when no kustomize can be found', () => {
     const r = spawnSync(
       process.execPath,

@@ -20,7 +20,10 @@ export interface CheckOutcome {
 
 export interface ValidateOptions {
   root: string;
+  /** A GET /metrics dump to check dashboard and alert queries against (default: the contract fixture). */
   metricsFile?: string;
+  /** The same, as text (e.g. fetched from the booted app in an e2e test); wins over metricsFile. */
+  metricsText?: string;
   /** Run only these check ids (all when empty). */
   only?: string[];
 }
@@ -30,7 +33,11 @@ export async function validateGitops(
 ): Promise<{ outcomes: CheckOutcome[]; ok: boolean; context: Context }> {
   const context = await buildContext(
     path.resolve(opts.root),
-    opts.metricsFile && path.resolve(opts.metricsFile),
+    opts.metricsText !== undefined
+      ? { text: opts.metricsText, label: 'metricsText' }
+      : opts.metricsFile
+        ? { file: path.resolve(opts.metricsFile) }
+        : undefined,
   );
   const outcomes: CheckOutcome[] = [];
   for (const check of CHECKS) {
