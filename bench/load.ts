@@ -13,7 +13,10 @@ export interface Target {
   baseUrl: string;
   livenessPath: string;
   /** The HTTP request that captions `image` with `beams` beams and exactly 15 new tokens. */
-  captionRequest(image: ImageFile, beams: number): { method: 'POST'; path: string; headers: Record<string, string>; body: Buffer };
+  captionRequest(
+    image: ImageFile,
+    beams: number,
+  ): { method: 'POST'; path: string; headers: Record<string, string>; body: Buffer };
 }
 
 export function loadImages(paths: string[]): ImageFile[] {
@@ -32,7 +35,10 @@ export function multipart(image: ImageFile): { body: Buffer; contentType: string
       `Content-Type: ${image.type}\r\n\r\n`,
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  return { body: Buffer.concat([head, image.bytes, tail]), contentType: `multipart/form-data; boundary=${boundary}` };
+  return {
+    body: Buffer.concat([head, image.bytes, tail]),
+    contentType: `multipart/form-data; boundary=${boundary}`,
+  };
 }
 
 export function percentile(values: number[], p: number): number {
@@ -53,11 +59,17 @@ export async function singleStream(
   for (let i = 0; i < count; i++) {
     const req = target.captionRequest(images[i % images.length], beams);
     const started = performance.now();
-    const response = await fetch(target.baseUrl + req.path, { method: req.method, headers: req.headers, body: req.body });
+    const response = await fetch(target.baseUrl + req.path, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+    });
     const body = (await response.json()) as { caption?: unknown };
     const seconds = (performance.now() - started) / 1000;
     if (response.status !== 200 || typeof body.caption !== 'string') {
-      throw new Error(`${target.name}: HTTP ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
+      throw new Error(
+        `${target.name}: HTTP ${response.status} ${JSON.stringify(body).slice(0, 200)}`,
+      );
     }
     samples.push(seconds);
   }
@@ -97,7 +109,8 @@ export async function load(
     ...(options.rate ? { overallRate: options.rate } : {}),
   });
   const statuses: Record<string, number> = {};
-  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = (stat as { count: number }).count;
+  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {}))
+    statuses[code] = (stat as { count: number }).count;
   const ok = statuses['200'] ?? 0;
   return {
     connections: options.connections,
@@ -159,9 +172,19 @@ export interface OverloadResult {
  * followed to its end (no client-side cut-off), so a lost request shows as a socket error or
  * an unexpected status, never as one the load generator gave up on.
  */
-export async function overload(target: Target, images: ImageFile[], beams: number, rate: number, seconds: number): Promise<OverloadResult> {
+export async function overload(
+  target: Target,
+  images: ImageFile[],
+  beams: number,
+  rate: number,
+  seconds: number,
+): Promise<OverloadResult> {
   const { Agent, fetch } = await import('undici');
-  const dispatcher = new Agent({ connections: 1024, headersTimeout: 600_000, bodyTimeout: 600_000 });
+  const dispatcher = new Agent({
+    connections: 1024,
+    headersTimeout: 600_000,
+    bodyTimeout: 600_000,
+  });
   const statuses: Record<string, number> = {};
   let socketErrors = 0;
   const inFlight: Promise<void>[] = [];
@@ -173,7 +196,12 @@ export async function overload(target: Target, images: ImageFile[], beams: numbe
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const req = target.captionRequest(images[i % images.length], beams);
     inFlight.push(
-      fetch(target.baseUrl + req.path, { method: req.method, headers: req.headers, body: req.body, dispatcher })
+      fetch(target.baseUrl + req.path, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        dispatcher,
+      })
         .then(async (response) => {
           await response.arrayBuffer();
           statuses[response.status] = (statuses[response.status] ?? 0) + 1;
@@ -185,5 +213,12 @@ export async function overload(target: Target, images: ImageFile[], beams: numbe
   }
   await Promise.all(inFlight);
   await dispatcher.close();
-  return { offeredRate: rate, seconds, sent: total, statuses, socketErrors, answeredWithin: (performance.now() - started) / 1000 };
+  return {
+    offeredRate: rate,
+    seconds,
+    sent: total,
+    statuses,
+    socketErrors,
+    answeredWithin: (performance.now() - started) / 1000,
+  };
 }

@@ -14,9 +14,17 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ModelDtype, onnxFileName, readModelSpec } from '../service/src/caption/engine/model/model-spec';
+import {
+  ModelDtype,
+  onnxFileName,
+  readModelSpec,
+} from '../service/src/caption/engine/model/model-spec';
 import { compareDecoders } from '../service/src/caption/engine/onnx/decoder-equivalence';
-import { findOrPrepare, optimizeDecoder, sourceFiles } from '../service/src/caption/engine/onnx/model-preparer';
+import {
+  findOrPrepare,
+  optimizeDecoder,
+  sourceFiles,
+} from '../service/src/caption/engine/onnx/model-preparer';
 import { decodeModel } from '../service/src/caption/engine/onnx/onnx-proto';
 import { cpuBudget } from '../service/src/common/cpu-budget';
 import {
@@ -65,7 +73,14 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): void {
 
 function ensureModel(): void {
   run('bash', [join(SHARED, 'peer', 'setup-peer-venv.sh'), VENV]);
-  const needed = ['model.safetensors', 'config.json', ...(['fp32', 'q8'] as ModelDtype[]).flatMap((d) => [onnxFileName('encoder_model', d), onnxFileName('decoder_model_merged', d)])];
+  const needed = [
+    'model.safetensors',
+    'config.json',
+    ...(['fp32', 'q8'] as ModelDtype[]).flatMap((d) => [
+      onnxFileName('encoder_model', d),
+      onnxFileName('decoder_model_merged', d),
+    ]),
+  ];
   if (needed.every((f) => existsSync(join(MODEL_DIR, f)))) {
     log(`reusing the full-size random model in ${MODEL_DIR}`);
     return;
@@ -74,9 +89,12 @@ function ensureModel(): void {
   mkdirSync(MODEL_DIR, { recursive: true });
   run(join(VENV, 'bin', 'python'), [
     join(SHARED, 'tools', 'randmodel', 'make_model.py'),
-    '--src', join(SHARED, 'models', 'vit-gpt2-image-captioning'),
-    '--out', MODEL_DIR,
-    '--size', 'full',
+    '--src',
+    join(SHARED, 'models', 'vit-gpt2-image-captioning'),
+    '--out',
+    MODEL_DIR,
+    '--size',
+    'full',
   ]);
 }
 
@@ -87,8 +105,16 @@ async function proveEquivalence(): Promise<Record<ModelDtype, number>> {
     await findOrPrepare(MODEL_DIR, dtype, join(BENCH_DIR, 'cache'), log);
     const stockBytes = readFileSync(join(MODEL_DIR, sourceFiles(MODEL_DIR, dtype).decoder));
     const optimized = await optimizeDecoder(decodeModel(stockBytes, dtype));
-    const result = await compareDecoders(stockBytes, optimized.onceBytes, optimized.stepBytes, spec, { batch: 2, steps: 16 });
-    log(`graph equivalence ${dtype}: max |logit diff| ${result.maxAbsLogitDiff.toExponential(2)} over ${result.steps} steps, batch ${result.batch}`);
+    const result = await compareDecoders(
+      stockBytes,
+      optimized.onceBytes,
+      optimized.stepBytes,
+      spec,
+      { batch: 2, steps: 16 },
+    );
+    log(
+      `graph equivalence ${dtype}: max |logit diff| ${result.maxAbsLogitDiff.toExponential(2)} over ${result.steps} steps, batch ${result.batch}`,
+    );
     out[dtype] = result.maxAbsLogitDiff;
   }
   return out;
@@ -99,14 +125,25 @@ interface Started {
   coldStartSeconds: number;
 }
 
-async function startAndWait(cmd: string, args: string[], env: NodeJS.ProcessEnv, readyUrl: string): Promise<Started> {
+async function startAndWait(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  readyUrl: string,
+): Promise<Started> {
   const started = performance.now();
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(cmd, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   let exited = false;
   child.on('exit', () => (exited = true));
   for (;;) {
     if (exited) throw new Error(`${cmd} exited before it was ready`);
-    const ok = await fetch(readyUrl).then((r) => r.status === 200, () => false);
+    const ok = await fetch(readyUrl).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return { child, coldStartSeconds: (performance.now() - started) / 1000 };
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -147,14 +184,20 @@ function ourTarget(name: string, port: number): Target {
   };
 }
 
-async function measureLoad(target: Target, images: ImageFile[], seconds: number): Promise<{ results: LoadResult[]; livenessP99Ms: number }> {
+async function measureLoad(
+  target: Target,
+  images: ImageFile[],
+  seconds: number,
+): Promise<{ results: LoadResult[]; livenessP99Ms: number }> {
   const results: LoadResult[] = [];
   let livenessP99Ms = NaN;
   for (const connections of CONCURRENCY) {
     const probe = connections === Math.max(...CONCURRENCY) ? probeLiveness(target) : undefined;
     const result = await load(target, images, 4, { connections, seconds });
     if (probe) livenessP99Ms = percentile(await probe.stop(), 99);
-    log(`${target.name}: ${connections} clients: ${result.throughput.toFixed(2)} captions/s, statuses ${JSON.stringify(result.statuses)}, errors ${result.errors}`);
+    log(
+      `${target.name}: ${connections} clients: ${result.throughput.toFixed(2)} captions/s, statuses ${JSON.stringify(result.statuses)}, errors ${result.errors}`,
+    );
     results.push(result);
   }
   return { results, livenessP99Ms };
@@ -163,9 +206,19 @@ async function measureLoad(target: Target, images: ImageFile[], seconds: number)
 async function benchPeer(images: ImageFile[]): Promise<SystemResult> {
   const port = 30100;
   const script = join(SHARED, 'peer', 'run-seed-peer.sh');
-  const peerEnv = (beams: number) => ({ VENV, NUM_BEAMS: String(beams), MIN_LENGTH: String(NEW_TOKENS + 1), MAX_LENGTH: String(NEW_TOKENS + 1) });
+  const peerEnv = (beams: number) => ({
+    VENV,
+    NUM_BEAMS: String(beams),
+    MIN_LENGTH: String(NEW_TOKENS + 1),
+    MAX_LENGTH: String(NEW_TOKENS + 1),
+  });
   log('starting the seed peer (4 beams)');
-  const four = await startAndWait('bash', [script, MODEL_DIR, String(port)], peerEnv(4), `http://127.0.0.1:${port}/health`);
+  const four = await startAndWait(
+    'bash',
+    [script, MODEL_DIR, String(port)],
+    peerEnv(4),
+    `http://127.0.0.1:${port}/health`,
+  );
   const target = peerTarget(port);
   await singleStream(target, images, 4, 2); // warm-up
   const beams4 = await singleStream(target, images, 4, SINGLE_STREAM.peer);
@@ -174,7 +227,12 @@ async function benchPeer(images: ImageFile[]): Promise<SystemResult> {
   const rss4 = peakRssMb(pythonPid(four.child));
   await stop(four.child);
   log('starting the seed peer (greedy)');
-  const one = await startAndWait('bash', [script, MODEL_DIR, String(port)], peerEnv(1), `http://127.0.0.1:${port}/health`);
+  const one = await startAndWait(
+    'bash',
+    [script, MODEL_DIR, String(port)],
+    peerEnv(1),
+    `http://127.0.0.1:${port}/health`,
+  );
   await singleStream(target, images, 1, 2);
   const greedy = await singleStream(target, images, 1, SINGLE_STREAM.peer);
   const rss1 = peakRssMb(pythonPid(one.child));
@@ -200,19 +258,31 @@ async function benchOurs(dtype: ModelDtype, images: ImageFile[]): Promise<System
   const started = await startAndWait(
     process.execPath,
     [join(ROOT, 'dist', 'main.js')],
-    { MODEL_DIR, MODEL_DTYPE: dtype, PORT: String(port), HOST: '127.0.0.1', CACHE_MAX_ENTRIES: '0', LOG_LEVEL: 'warn', QUEUE_MAX: '64' },
+    {
+      MODEL_DIR,
+      MODEL_DTYPE: dtype,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      CACHE_MAX_ENTRIES: '0',
+      LOG_LEVEL: 'warn',
+      QUEUE_MAX: '64',
+    },
     `http://127.0.0.1:${port}/health/ready`,
   );
   const target = ourTarget(`ours ${dtype}`, port);
   await singleStream(target, images, 4, 3);
   const beams4 = await singleStream(target, images, 4, SINGLE_STREAM.ours);
   const greedy = await singleStream(target, images, 1, SINGLE_STREAM.ours);
-  log(`ours ${dtype}: 4 beams p50 ${beams4.p50.toFixed(3)} s, greedy p50 ${greedy.p50.toFixed(3)} s`);
+  log(
+    `ours ${dtype}: 4 beams p50 ${beams4.p50.toFixed(3)} s, greedy p50 ${greedy.p50.toFixed(3)} s`,
+  );
   const { results, livenessP99Ms } = await measureLoad(target, images, LOAD_SECONDS.ours);
   // 4x overload: open-loop arrivals at four times the throughput measured at 16 clients.
   const offeredRate = 4 * results[results.length - 1].throughput;
   const flood = await overload(target, images, 4, offeredRate, LOAD_SECONDS.ours);
-  log(`ours ${dtype}: 4x overload (${offeredRate.toFixed(1)}/s offered, ${flood.sent} sent): statuses ${JSON.stringify(flood.statuses)}, socket errors ${flood.socketErrors}`);
+  log(
+    `ours ${dtype}: 4x overload (${offeredRate.toFixed(1)}/s offered, ${flood.sent} sent): statuses ${JSON.stringify(flood.statuses)}, socket errors ${flood.socketErrors}`,
+  );
   const rss = peakRssMb(started.child.pid!);
   await stop(started.child);
   return {
@@ -235,13 +305,24 @@ function table(results: SystemResult[], equivalence: Record<string, number>): st
     ['latency p50, greedy (s)', (r) => r.latency.greedy.p50, 'lower', 3],
     ['latency p95, greedy (s)', (r) => r.latency.greedy.p95, 'lower', 3],
     ...CONCURRENCY.map(
-      (c, i) => [`throughput, ${c} client${c > 1 ? 's' : ''}, 4 beams (/s)`, (r: SystemResult) => r.throughput[i].throughput, 'higher', 2] as [string, (r: SystemResult) => number, 'higher', number],
+      (c, i) =>
+        [
+          `throughput, ${c} client${c > 1 ? 's' : ''}, 4 beams (/s)`,
+          (r: SystemResult) => r.throughput[i].throughput,
+          'higher',
+          2,
+        ] as [string, (r: SystemResult) => number, 'higher', number],
     ),
     ['peak RSS (MB)', (r) => r.peakRssMb, 'lower', 0],
     ['cold start to ready (s)', (r) => r.coldStartSeconds, 'lower', 1],
     ['liveness p99 at 16 clients (ms)', (r) => r.livenessP99Ms, 'lower', 1],
   ];
-  const header = ['', ...(peer ? [peer.name] : []), ...ours.map((r) => r.name), ...(peer ? ours.map((r) => `${r.name} vs peer`) : [])];
+  const header = [
+    '',
+    ...(peer ? [peer.name] : []),
+    ...ours.map((r) => r.name),
+    ...(peer ? ours.map((r) => `${r.name} vs peer`) : []),
+  ];
   const lines = [header];
   for (const [label, get, better, digits] of rows) {
     const line = [label];
@@ -250,13 +331,21 @@ function table(results: SystemResult[], equivalence: Record<string, number>): st
     if (peer) {
       for (const r of ours) {
         const ratio = better === 'lower' ? get(peer) / get(r) : get(r) / get(peer);
-        line.push(label.startsWith('peak RSS') ? `${(get(r) / get(peer)).toFixed(2)}x the peer` : `${ratio.toFixed(2)}x ${better === 'lower' ? 'faster' : 'more'}`);
+        line.push(
+          label.startsWith('peak RSS')
+            ? `${(get(r) / get(peer)).toFixed(2)}x the peer`
+            : `${ratio.toFixed(2)}x ${better === 'lower' ? 'faster' : 'more'}`,
+        );
       }
     }
     lines.push(line);
   }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? '').length)));
-  const text = lines.map((l) => l.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')).join('\n');
+  const text = lines
+    .map((l) =>
+      l.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '),
+    )
+    .join('\n');
   const overload = ours
     .map(
       (r) =>
@@ -264,7 +353,9 @@ function table(results: SystemResult[], equivalence: Record<string, number>): st
         `${JSON.stringify(r.overload!.statuses)}, socket errors ${r.overload!.socketErrors}, all answered in ${r.overload!.answeredWithin.toFixed(0)} s`,
     )
     .join('\n');
-  const eq = Object.entries(equivalence).map(([d, v]) => `${d} ${v.toExponential(2)}`).join(', ');
+  const eq = Object.entries(equivalence)
+    .map(([d, v]) => `${d} ${v.toExponential(2)}`)
+    .join(', ');
   return `${text}\n\n${overload}\ngraph split equivalence on the full-size model (max |logit diff| over 16 steps): ${eq}`;
 }
 
@@ -295,14 +386,26 @@ async function main(): Promise<void> {
   ensureModel();
   const equivalence = await proveEquivalence();
   const imageDir = join(SHARED, 'images');
-  const images = loadImages(readdirSync(imageDir).sort().map((f) => join(imageDir, f)));
-  log(`images: ${images.map((i) => i.name).join(', ')}; ${cpus().length} CPUs (budget ${cpuBudget()})`);
+  const images = loadImages(
+    readdirSync(imageDir)
+      .sort()
+      .map((f) => join(imageDir, f)),
+  );
+  log(
+    `images: ${images.map((i) => i.name).join(', ')}; ${cpus().length} CPUs (budget ${cpuBudget()})`,
+  );
   const results: SystemResult[] = [];
   if (SYSTEMS.includes('peer')) results.push(await benchPeer(images));
-  for (const dtype of ['q8', 'fp32'] as ModelDtype[]) if (SYSTEMS.includes(dtype)) results.push(await benchOurs(dtype, images));
+  for (const dtype of ['q8', 'fp32'] as ModelDtype[])
+    if (SYSTEMS.includes(dtype)) results.push(await benchOurs(dtype, images));
   const report = `${table(results, equivalence)}\n\n${targets(results)}`;
-  process.stdout.write(`\nFull-size random ViT-GPT2, ${NEW_TOKENS} new tokens (min = max), same weights and images for all\n${report}\n`);
-  writeFileSync(join(BENCH_DIR, 'results.json'), JSON.stringify({ date: new Date().toISOString(), equivalence, results }, null, 2));
+  process.stdout.write(
+    `\nFull-size random ViT-GPT2, ${NEW_TOKENS} new tokens (min = max), same weights and images for all\n${report}\n`,
+  );
+  writeFileSync(
+    join(BENCH_DIR, 'results.json'),
+    JSON.stringify({ date: new Date().toISOString(), equivalence, results }, null, 2),
+  );
   writeFileSync(join(BENCH_DIR, 'results.txt'), report + '\n');
 }
 

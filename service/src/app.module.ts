@@ -19,7 +19,13 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(config), MetricsModule, CaptionModule, HealthModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config),
+        MetricsModule,
+        CaptionModule,
+        HealthModule,
+      ],
       providers: [
         {
           provide: APP_FILTER,

@@ -13,7 +13,10 @@ import { setupOpenApi } from './openapi';
 export const APP_OPTIONS = { bodyParser: false, bufferLogs: true } as const;
 
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), APP_OPTIONS);
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config),
+    APP_OPTIONS,
+  );
   configureApp(app);
   // Readiness turns 503 at once on SIGTERM; accepted captions finish, then exit 0.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });

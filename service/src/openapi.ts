@@ -1,7 +1,14 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 
-const RAW_IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/tiff', 'image/avif'];
+const RAW_IMAGE_TYPES = [
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'image/gif',
+  'image/tiff',
+  'image/avif',
+];
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -16,7 +23,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   // Raw uploads carry the bytes themselves; only the multipart form has fields.
   const body = document.paths['/caption']?.post?.requestBody;
   if (body && 'content' in body) {
-    for (const type of RAW_IMAGE_TYPES) body.content[type] = { schema: { type: 'string', format: 'binary' } };
+    for (const type of RAW_IMAGE_TYPES)
+      body.content[type] = { schema: { type: 'string', format: 'binary' } };
   }
   return document;
 }

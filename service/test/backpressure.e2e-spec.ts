@@ -23,7 +23,13 @@ describe('backpressure and deadlines (e2e, held engine)', () => {
     engine = new FakeEngine(1);
     engine.autoComplete = true; // the warm-up caption
     app = await bootApp(
-      testConfig({ MODEL_DIR: '/unused', QUEUE_MAX: '1', REQUEST_TIMEOUT_MS: '800', ENGINE_MAX_WAIT_MS: '0', CACHE_MAX_ENTRIES: '0' }),
+      testConfig({
+        MODEL_DIR: '/unused',
+        QUEUE_MAX: '1',
+        REQUEST_TIMEOUT_MS: '800',
+        ENGINE_MAX_WAIT_MS: '0',
+        CACHE_MAX_ENTRIES: '0',
+      }),
       engine,
     );
     await app.listen(0, '127.0.0.1');
@@ -38,10 +44,18 @@ describe('backpressure and deadlines (e2e, held engine)', () => {
   });
 
   it('runs one, queues one, refuses the next with 429 and Retry-After, and times out the waiting one with 504', async () => {
-    const running = request(http).post('/caption').attach('file', CHINA, 'a.jpg').then((r) => r);
+    const running = request(http)
+      .post('/caption')
+      .attach('file', CHINA, 'a.jpg')
+      .then((r) => r);
     await waitFor(() => engine.batches.length === 1);
-    const queued = request(http).post('/caption').attach('file', CHINA, 'b.jpg').then((r) => r);
-    await waitFor(async () => (await request(http).get('/health/ready')).body.details?.model?.queue_depth === 1);
+    const queued = request(http)
+      .post('/caption')
+      .attach('file', CHINA, 'b.jpg')
+      .then((r) => r);
+    await waitFor(
+      async () => (await request(http).get('/health/ready')).body.details?.model?.queue_depth === 1,
+    );
 
     const refused = await request(http).post('/caption').attach('file', CHINA, 'c.jpg');
     expect(refused.status).toBe(429);
@@ -63,7 +77,10 @@ describe('backpressure and deadlines (e2e, held engine)', () => {
   });
 });
 
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

@@ -11,6 +11,9 @@ import { ModelLoaderService } from '../src/caption/model-loader.service';
 import { bootApp, testConfig } from './support/app';
 import { PHOTOS, TINY_MODEL, copyModel } from './support/fixtures';
 import { pngDeclaring } from './support/images';
+import { validateGitops } from '../../tools/validate-gitops/validate';
+
+const ROOT = join(__dirname, '..', '..');
 
 const CHINA = readFileSync(join(PHOTOS, 'china.jpg'));
 const FLOWER = readFileSync(join(PHOTOS, 'flower.jpg'));
@@ -53,7 +56,11 @@ describe('caption API (tiny model, e2e)', () => {
       expectProblem(ready, 503, 'not_ready');
       expect(ready.body.checks.model).toMatchObject({ status: 'down', state: 'loading' });
       expectProblem(await request(http).get('/health/startup'), 503, 'not_ready');
-      expectProblem(await request(http).post('/caption').attach('file', CHINA, 'china.jpg'), 503, 'not_ready');
+      expectProblem(
+        await request(http).post('/caption').attach('file', CHINA, 'china.jpg'),
+        503,
+        'not_ready',
+      );
     });
 
     it('becomes ready after loading and warming up', async () => {
@@ -85,10 +92,20 @@ describe('caption API (tiny model, e2e)', () => {
     });
 
     it('answers the same image and options from the cache', async () => {
-      const first = await request(http).post('/caption?num_beams=2').attach('file', FLOWER, 'f.jpg').expect(200);
-      const again = await request(http).post('/caption?num_beams=2').attach('file', FLOWER, 'renamed.png').expect(200);
+      const first = await request(http)
+        .post('/caption?num_beams=2')
+        .attach('file', FLOWER, 'f.jpg')
+        .expect(200);
+      const again = await request(http)
+        .post('/caption?num_beams=2')
+        .attach('file', FLOWER, 'renamed.png')
+        .expect(200);
       expect(first.body.cached).toBe(false);
-      expect(again.body).toMatchObject({ cached: true, caption: first.body.caption, tokens: first.body.tokens });
+      expect(again.body).toMatchObject({
+        cached: true,
+        caption: first.body.caption,
+        tokens: first.body.tokens,
+      });
     });
 
     it('captions a raw body and reads options from the query string', async () => {
@@ -123,7 +140,10 @@ describe('caption API (tiny model, e2e)', () => {
     it('gives one caption per request when several arrive together (micro-batched)', async () => {
       const responses = await Promise.all(
         [CHINA, FLOWER, CHINA, FLOWER].map((image, i) =>
-          request(http).post(`/caption?num_beams=1&max_new_tokens=${3 + i}`).set('Content-Type', 'image/jpeg').send(image),
+          request(http)
+            .post(`/caption?num_beams=1&max_new_tokens=${3 + i}`)
+            .set('Content-Type', 'image/jpeg')
+            .send(image),
         ),
       );
       responses.forEach((r, i) => {
@@ -136,24 +156,50 @@ describe('caption API (tiny model, e2e)', () => {
   describe('bad input', () => {
     it.each([
       ['no body at all', () => request(http).post('/caption'), 400, 'missing_image'],
-      ['an empty multipart form', () => request(http).post('/caption').field('num_beams', '1'), 400, 'missing_image'],
-      ['the file in a field not named file', () => request(http).post('/caption').attach('image', CHINA, 'c.jpg'), 400, 'missing_image'],
-      ['a JSON body', () => request(http).post('/caption').send({ url: 'http://x/y.jpg' }), 415, 'unsupported_media_type'],
+      [
+        'an empty multipart form',
+        () => request(http).post('/caption').field('num_beams', '1'),
+        400,
+        'missing_image',
+      ],
+      [
+        'the file in a field not named file',
+        () => request(http).post('/caption').attach('image', CHINA, 'c.jpg'),
+        400,
+        'missing_image',
+      ],
+      [
+        'a JSON body',
+        () => request(http).post('/caption').send({ url: 'http://x/y.jpg' }),
+        415,
+        'unsupported_media_type',
+      ],
       [
         'an SVG',
-        () => request(http).post('/caption').set('Content-Type', 'image/svg+xml').send(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>')),
+        () =>
+          request(http)
+            .post('/caption')
+            .set('Content-Type', 'image/svg+xml')
+            .send(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>')),
         415,
         'unsupported_media_type',
       ],
       [
         'a PDF named .jpg',
-        () => request(http).post('/caption').attach('file', Buffer.from('%PDF-1.4\n%\xe2\xe3\n'), 'photo.jpg'),
+        () =>
+          request(http)
+            .post('/caption')
+            .attach('file', Buffer.from('%PDF-1.4\n%\xe2\xe3\n'), 'photo.jpg'),
         415,
         'unsupported_media_type',
       ],
       [
         'a truncated JPEG',
-        () => request(http).post('/caption').set('Content-Type', 'image/jpeg').send(CHINA.subarray(0, CHINA.length / 3)),
+        () =>
+          request(http)
+            .post('/caption')
+            .set('Content-Type', 'image/jpeg')
+            .send(CHINA.subarray(0, CHINA.length / 3)),
         422,
         'invalid_image',
       ],
@@ -165,27 +211,50 @@ describe('caption API (tiny model, e2e)', () => {
       ],
       [
         'a raw body over MAX_UPLOAD_BYTES',
-        () => request(http).post('/caption').set('Content-Type', 'image/jpeg').send(Buffer.alloc(MAX_UPLOAD + 1, 0xff)),
+        () =>
+          request(http)
+            .post('/caption')
+            .set('Content-Type', 'image/jpeg')
+            .send(Buffer.alloc(MAX_UPLOAD + 1, 0xff)),
         413,
         'payload_too_large',
       ],
       [
         'a multipart file over MAX_UPLOAD_BYTES',
-        () => request(http).post('/caption').attach('file', Buffer.alloc(MAX_UPLOAD + 1, 0xff), 'big.jpg'),
+        () =>
+          request(http)
+            .post('/caption')
+            .attach('file', Buffer.alloc(MAX_UPLOAD + 1, 0xff), 'big.jpg'),
         413,
         'payload_too_large',
       ],
-      ['num_beams out of range', () => request(http).post('/caption?num_beams=9').attach('file', CHINA, 'c.jpg'), 400, 'validation_failed'],
-      ['an unknown option', () => request(http).post('/caption?beams=2').attach('file', CHINA, 'c.jpg'), 400, 'validation_failed'],
+      [
+        'num_beams out of range',
+        () => request(http).post('/caption?num_beams=9').attach('file', CHINA, 'c.jpg'),
+        400,
+        'validation_failed',
+      ],
+      [
+        'an unknown option',
+        () => request(http).post('/caption?beams=2').attach('file', CHINA, 'c.jpg'),
+        400,
+        'validation_failed',
+      ],
       [
         'min_new_tokens above max_new_tokens',
-        () => request(http).post('/caption?min_new_tokens=9&max_new_tokens=3').attach('file', CHINA, 'c.jpg'),
+        () =>
+          request(http)
+            .post('/caption?min_new_tokens=9&max_new_tokens=3')
+            .attach('file', CHINA, 'c.jpg'),
         400,
         'validation_failed',
       ],
       [
         'a beam-only option with greedy decoding',
-        () => request(http).post('/caption?num_beams=1&length_penalty=2').attach('file', CHINA, 'c.jpg'),
+        () =>
+          request(http)
+            .post('/caption?num_beams=1&length_penalty=2')
+            .attach('file', CHINA, 'c.jpg'),
         400,
         'unsupported_option',
       ],
@@ -210,18 +279,33 @@ describe('caption API (tiny model, e2e)', () => {
       const { body: doc } = await request(http).get('/docs-json').expect(200);
       const post = doc.paths['/caption'].post;
       expect(Object.keys(post.requestBody.content)).toEqual(
-        expect.arrayContaining(['multipart/form-data', 'image/jpeg', 'image/png', 'image/webp', 'image/avif']),
+        expect.arrayContaining([
+          'multipart/form-data',
+          'image/jpeg',
+          'image/png',
+          'image/webp',
+          'image/avif',
+        ]),
       );
       expect(post.requestBody.content['multipart/form-data'].schema.properties.file).toEqual(
         expect.objectContaining({ type: 'string', format: 'binary' }),
       );
       expect(post.parameters.map((p: { name: string }) => p.name)).toEqual(
-        expect.arrayContaining(['num_beams', 'max_new_tokens', 'min_new_tokens', 'repetition_penalty']),
+        expect.arrayContaining([
+          'num_beams',
+          'max_new_tokens',
+          'min_new_tokens',
+          'repetition_penalty',
+        ]),
       );
       for (const status of ['400', '413', '415', '422', '429', '503', '504']) {
-        expect(post.responses[status].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/ProblemDto');
+        expect(post.responses[status].content['application/problem+json'].schema.$ref).toBe(
+          '#/components/schemas/ProblemDto',
+        );
       }
-      expect(post.responses['200'].content['application/json'].schema.$ref).toBe('#/components/schemas/CaptionResponseDto');
+      expect(post.responses['200'].content['application/json'].schema.$ref).toBe(
+        '#/components/schemas/CaptionResponseDto',
+      );
       expect(doc.components.schemas.ProblemDto.properties.code.enum).toContain('image_too_large');
       expect(doc.paths['/health/ready'].get).toBeDefined();
     });
@@ -245,10 +329,16 @@ describe('caption API (tiny model, e2e)', () => {
       ]) {
         expect(text).toMatch(new RegExp(`^${name} \\S+$`, 'm'));
       }
-      expect(text).toMatch(/^http_request_duration_seconds_bucket\{.*method="POST".*route="\/caption".*status_code="200".*\} [1-9]/m);
-      expect(text).toMatch(/^http_request_duration_seconds_count\{.*route="unmatched".*status_code="404".*\} [1-9]/m);
+      expect(text).toMatch(
+        /^http_request_duration_seconds_bucket\{.*method="POST".*route="\/caption".*status_code="200".*\} [1-9]/m,
+      );
+      expect(text).toMatch(
+        /^http_request_duration_seconds_count\{.*route="unmatched".*status_code="404".*\} [1-9]/m,
+      );
       for (const stage of ['image_decode', 'queue_wait', 'encoder', 'decoding']) {
-        expect(text).toMatch(new RegExp(`^caption_stage_duration_seconds_count\\{stage="${stage}"\\} [1-9]`, 'm'));
+        expect(text).toMatch(
+          new RegExp(`^caption_stage_duration_seconds_count\\{stage="${stage}"\\} [1-9]`, 'm'),
+        );
       }
       expect(text).toMatch(/^caption_requests_total\{outcome="ok"\} [1-9]/m);
       expect(text).toMatch(/^caption_requests_total\{outcome="cached"\} [1-9]/m);
@@ -256,9 +346,21 @@ describe('caption API (tiny model, e2e)', () => {
       expect(text).toMatch(/^caption_errors_total\{code="request_timeout"\} 0/m);
       expect(text).toMatch(/^caption_queue_rejections_total\{reason="queue_full"\} 0/m);
       expect(text).toMatch(/^caption_batch_size_bucket\{le="1"\} [1-9]/m);
-      expect(text).toMatch(/^caption_model_info\{model_id="Xenova\/vit-gpt2-image-captioning",revision="local",dtype="q8"\} 1$/m);
+      expect(text).toMatch(
+        /^caption_model_info\{model_id="Xenova\/vit-gpt2-image-captioning",revision="local",dtype="q8"\} 1$/m,
+      );
       expect(text).toMatch(/^caption_model_ready 1$/m);
       expect(Number(text.match(/^caption_generated_tokens_total (\S+)$/m)?.[1])).toBeGreaterThan(0);
+    });
+
+    it('serves every metric (with the labels) the Grafana dashboard and the alert rules query', async () => {
+      const { text } = await request(http).get('/metrics').expect(200);
+      const { outcomes } = await validateGitops({
+        root: ROOT,
+        metricsText: text,
+        only: ['queried-metrics'],
+      });
+      expect(outcomes).toEqual([expect.objectContaining({ id: 'queried-metrics', problems: [] })]);
     });
   });
 });

@@ -33,7 +33,13 @@ async function start(env: Record<string, string>): Promise<Running> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--require', 'ts-node/register/transpile-only', MAIN], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), HOST: '127.0.0.1', ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ...env,
+    },
   });
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -63,13 +69,20 @@ describe('service process', () => {
   it('exits 2 with one line naming a bad variable', async () => {
     const run = await start({ MAX_UPLOAD_BYTES: 'lots' });
     expect(await run.exited).toBe(2);
-    expect(run.stderr).toEqual([expect.stringMatching(/^Invalid environment variable MAX_UPLOAD_BYTES="lots": /)]);
+    expect(run.stderr).toEqual([
+      expect.stringMatching(/^Invalid environment variable MAX_UPLOAD_BYTES="lots": /),
+    ]);
   });
 
   it('exits 1 with one line saying what to do when the model is missing and may not be downloaded', async () => {
-    const run = await start({ MODEL_REVISION: 'a'.repeat(40), MODEL_CACHE_DIR: join(ROOT, '.test-output', 'empty-cache') });
+    const run = await start({
+      MODEL_REVISION: 'a'.repeat(40),
+      MODEL_CACHE_DIR: join(ROOT, '.test-output', 'empty-cache'),
+    });
     expect(await run.exited).toBe(1);
-    expect(run.stderr).toEqual([expect.stringMatching(/^model load failed: .*npm run model:pull.*MODEL_DIR/)]);
+    expect(run.stderr).toEqual([
+      expect.stringMatching(/^model load failed: .*npm run model:pull.*MODEL_DIR/),
+    ]);
   });
 
   describe('running on the tiny model', () => {
@@ -78,7 +91,12 @@ describe('service process', () => {
 
     beforeAll(async () => {
       modelDir = copyModel(TINY_MODEL);
-      run = await start({ MODEL_DIR: modelDir, LOG_LEVEL: 'info', QUEUE_MAX: '32', SHUTDOWN_TIMEOUT_MS: '60000' });
+      run = await start({
+        MODEL_DIR: modelDir,
+        LOG_LEVEL: 'info',
+        QUEUE_MAX: '32',
+        SHUTDOWN_TIMEOUT_MS: '60000',
+      });
       await waitUntil(async () => (await fetch(`${run.url}/health/ready`)).status === 200, 60_000);
     });
 
@@ -96,7 +114,12 @@ describe('service process', () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatchObject({
         level: 30,
-        req: { id: 'log-check-1', method: 'POST', url: '/caption?num_beams=1&max_new_tokens=3', content_type: 'image/jpeg' },
+        req: {
+          id: 'log-check-1',
+          method: 'POST',
+          url: '/caption?num_beams=1&max_new_tokens=3',
+          content_type: 'image/jpeg',
+        },
         res: { status: 200 },
         responseTime: expect.any(Number),
       });
@@ -113,7 +136,9 @@ describe('service process', () => {
         caption(run.url, 'num_beams=8&max_new_tokens=64&min_new_tokens=64', `drain-${i}`),
       );
       await waitUntil(async () => {
-        const body = (await (await fetch(`${run.url}/health/ready`)).json()) as { details?: { model?: { in_flight?: number } } };
+        const body = (await (await fetch(`${run.url}/health/ready`)).json()) as {
+          details?: { model?: { in_flight?: number } };
+        };
         return (body.details?.model?.in_flight ?? 0) > 0;
       }, 10_000);
       run.child.kill('SIGTERM');

@@ -4,30 +4,42 @@ import { ProblemError } from '../common/problem/problem.error';
 import { UploadedCaptionRequest } from './caption-upload.interceptor';
 
 /** The uploaded image bytes (read by CaptionUploadInterceptor); 400 when there are none. */
-export const UploadedImage = createParamDecorator((_: unknown, context: ExecutionContext): Buffer => {
-  const bytes = context.switchToHttp().getRequest<UploadedCaptionRequest>().imageBytes;
-  if (!bytes || bytes.length === 0) {
-    throw new ProblemError(
-      'missing_image',
-      "No image: send multipart/form-data with a field named 'file', or the image bytes with Content-Type image/*.",
-    );
-  }
-  return bytes;
-});
+export const UploadedImage = createParamDecorator(
+  (_: unknown, context: ExecutionContext): Buffer => {
+    const bytes = context.switchToHttp().getRequest<UploadedCaptionRequest>().imageBytes;
+    if (!bytes || bytes.length === 0) {
+      throw new ProblemError(
+        'missing_image',
+        "No image: send multipart/form-data with a field named 'file', or the image bytes with Content-Type image/*.",
+      );
+    }
+    return bytes;
+  },
+);
 
 /** Decoding options from the query string and, for multipart uploads, form fields (which win). */
-export const CaptionOptions = createParamDecorator((_: unknown, context: ExecutionContext): Record<string, unknown> => {
-  const request = context.switchToHttp().getRequest<UploadedCaptionRequest>();
-  const formFields = request.is('multipart/form-data') && request.body && typeof request.body === 'object' ? request.body : {};
-  return { ...(request.query as Record<string, unknown>), ...(formFields as Record<string, unknown>) };
-});
+export const CaptionOptions = createParamDecorator(
+  (_: unknown, context: ExecutionContext): Record<string, unknown> => {
+    const request = context.switchToHttp().getRequest<UploadedCaptionRequest>();
+    const formFields =
+      request.is('multipart/form-data') && request.body && typeof request.body === 'object'
+        ? request.body
+        : {};
+    return {
+      ...(request.query as Record<string, unknown>),
+      ...(formFields as Record<string, unknown>),
+    };
+  },
+);
 
 /** Aborts when the client disconnects before its response is sent. */
-export const ClientGone = createParamDecorator((_: unknown, context: ExecutionContext): AbortSignal => {
-  const response = context.switchToHttp().getResponse<Response>();
-  const controller = new AbortController();
-  response.once('close', () => {
-    if (!response.writableFinished) controller.abort();
-  });
-  return controller.signal;
-});
+export const ClientGone = createParamDecorator(
+  (_: unknown, context: ExecutionContext): AbortSignal => {
+    const response = context.switchToHttp().getResponse<Response>();
+    const controller = new AbortController();
+    response.once('close', () => {
+      if (!response.writableFinished) controller.abort();
+    });
+    return controller.signal;
+  },
+);

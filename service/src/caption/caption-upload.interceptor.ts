@@ -8,7 +8,8 @@ import { ProblemError } from '../common/problem/problem.error';
 import { CAPTION_OPTION_NAMES } from './dto/caption-options.dto';
 
 /** Raw bodies are accepted with these types; curl --data-binary sends the last one by default. */
-const RAW_TYPES = /^(image\/[\w.+-]+|application\/octet-stream|application\/x-www-form-urlencoded)$/i;
+const RAW_TYPES =
+  /^(image\/[\w.+-]+|application\/octet-stream|application\/x-www-form-urlencoded)$/i;
 
 export interface UploadedCaptionRequest extends Request {
   imageBytes?: Buffer;
@@ -45,7 +46,9 @@ export class CaptionUploadInterceptor implements NestInterceptor {
     const type = (request.headers['content-type'] ?? '').split(';')[0].trim();
     if (type.toLowerCase() === 'multipart/form-data') {
       await new Promise<void>((resolve, reject) =>
-        this.multipart.single('file')(request, response, (error: unknown) => (error ? reject(multerProblem(error)) : resolve())),
+        this.multipart.single('file')(request, response, (error: unknown) =>
+          error ? reject(multerProblem(error)) : resolve(),
+        ),
       );
       request.imageBytes = request.file?.buffer;
       return;
@@ -63,7 +66,10 @@ export class CaptionUploadInterceptor implements NestInterceptor {
 }
 
 function hasBody(request: Request): boolean {
-  return request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+  return (
+    request.headers['transfer-encoding'] !== undefined ||
+    Number(request.headers['content-length'] ?? 0) > 0
+  );
 }
 
 function mediaTypeProblem(type: string): ProblemError {
@@ -81,15 +87,24 @@ function multerProblem(error: unknown): ProblemError {
     case 'LIMIT_FILE_SIZE':
       return new ProblemError('payload_too_large', 'The file is larger than MAX_UPLOAD_BYTES.');
     case 'LIMIT_UNEXPECTED_FILE':
-      return new ProblemError('missing_image', `Send the image in a multipart field named 'file' (got '${field}').`);
+      return new ProblemError(
+        'missing_image',
+        `Send the image in a multipart field named 'file' (got '${field}').`,
+      );
     case 'LIMIT_FILE_COUNT':
       return new ProblemError('validation_failed', 'Send one image per request.');
     case 'LIMIT_FIELD_COUNT':
     case 'LIMIT_PART_COUNT':
     case 'LIMIT_FIELD_VALUE':
     case 'LIMIT_FIELD_KEY':
-      return new ProblemError('validation_failed', `Multipart fields may only be decoding options (${code}).`);
+      return new ProblemError(
+        'validation_failed',
+        `Multipart fields may only be decoding options (${code}).`,
+      );
     default:
-      return new ProblemError('validation_failed', `The multipart body cannot be read: ${(error as Error).message}`);
+      return new ProblemError(
+        'validation_failed',
+        `The multipart body cannot be read: ${(error as Error).message}`,
+      );
   }
 }

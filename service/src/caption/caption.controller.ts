@@ -20,13 +20,24 @@ export class CaptionController {
   @ApiOperation({
     summary: 'Caption an image',
     description:
-      "Multipart field `file` (as the seed service), or the raw image bytes with Content-Type image/*. " +
+      'Multipart field `file` (as the seed service), or the raw image bytes with Content-Type image/*. ' +
       'JPEG, PNG, WebP, GIF (first frame), TIFF (first page) and AVIF; the type is read from the bytes.',
   })
-  @ApiConsumes('multipart/form-data', 'image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/tiff', 'image/avif')
+  @ApiConsumes(
+    'multipart/form-data',
+    'image/jpeg',
+    'image/png',
+    'image/webp',
+    'image/gif',
+    'image/tiff',
+    'image/avif',
+  )
   @ApiCaptionBody()
   @ApiCaptionOptions()
-  @ApiOkResponse({ type: CaptionResponseDto, description: 'The caption, with the model and decoding used.' })
+  @ApiOkResponse({
+    type: CaptionResponseDto,
+    description: 'The caption, with the model and decoding used.',
+  })
   @ApiProblems(400, 413, 415, 422, 429, 500, 503, 504)
   caption(
     @UploadedImage() image: Buffer,

@@ -5,7 +5,8 @@ import { CAPTION_OPTION_NAMES, CaptionOptionsDto } from './dto/caption-options.d
 /** The multipart form as Swagger UI renders it (file picker plus option fields). */
 export function ApiCaptionBody(): MethodDecorator {
   return ApiBody({
-    description: 'The image: multipart field `file`, or the raw bytes with an image/* Content-Type.',
+    description:
+      'The image: multipart field `file`, or the raw bytes with an image/* Content-Type.',
     schema: {
       type: 'object',
       required: ['file'],
@@ -21,7 +22,11 @@ export function ApiCaptionOptions(): MethodDecorator {
   return applyDecorators(
     ApiExtraModels(CaptionOptionsDto),
     ...CAPTION_OPTION_NAMES.map((name) =>
-      ApiQuery({ name, required: false, schema: { $ref: `${getSchemaPath(CaptionOptionsDto)}/properties/${name}` } }),
+      ApiQuery({
+        name,
+        required: false,
+        schema: { $ref: `${getSchemaPath(CaptionOptionsDto)}/properties/${name}` },
+      }),
     ),
   );
 }

@@ -29,10 +29,16 @@ export class CaptionService {
   /** Validates decoding options (query or form fields) and fills in the defaults. */
   decodingOptions(raw: Record<string, unknown>): DecodingOptions {
     const dto = plainToInstance(CaptionOptionsDto, raw);
-    const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+    const errors = validateSync(dto, {
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+    });
     if (errors.length > 0) {
       const messages = errors.flatMap((e) => Object.values(e.constraints ?? {}));
-      throw new ProblemError('validation_failed', messages.join('; '), { fields: { errors: messages } });
+      throw new ProblemError('validation_failed', messages.join('; '), {
+        fields: { errors: messages },
+      });
     }
     const options: DecodingOptions = {
       maxNewTokens: dto.max_new_tokens ?? DEFAULT_MAX_NEW_TOKENS,
@@ -51,7 +57,9 @@ export class CaptionService {
     }
     const beamOnly = { length_penalty: dto.length_penalty, early_stopping: dto.early_stopping };
     if (options.numBeams === 1) {
-      const given = Object.entries(beamOnly).filter(([, v]) => v !== undefined).map(([k]) => k);
+      const given = Object.entries(beamOnly)
+        .filter(([, v]) => v !== undefined)
+        .map(([k]) => k);
       if (given.length > 0) {
         throw new ProblemError(
           'unsupported_option',
@@ -63,11 +71,16 @@ export class CaptionService {
   }
 
   /** Successes are counted here; refusals and errors where they are answered (ProblemFilter). */
-  async caption(image: Buffer, rawOptions: Record<string, unknown>, clientGone: AbortSignal): Promise<CaptionResponseDto> {
+  async caption(
+    image: Buffer,
+    rawOptions: Record<string, unknown>,
+    clientGone: AbortSignal,
+  ): Promise<CaptionResponseDto> {
     const started = performance.now();
     const options = this.decodingOptions(rawOptions);
     const model = this.status.model;
-    if (!model || !this.status.isReady) throw new ProblemError('not_ready', 'The model is still loading; retry shortly.');
+    if (!model || !this.status.isReady)
+      throw new ProblemError('not_ready', 'The model is still loading; retry shortly.');
 
     const key = this.cache.enabled ? this.cache.key(image, options, model.fingerprint) : '';
     const hit = this.cache.enabled ? this.cache.get(key) : undefined;
@@ -104,7 +117,11 @@ export class CaptionService {
     return this.response(answer, options, false);
   }
 
-  private response(answer: CachedCaption, options: DecodingOptions, cached: boolean): CaptionResponseDto {
+  private response(
+    answer: CachedCaption,
+    options: DecodingOptions,
+    cached: boolean,
+  ): CaptionResponseDto {
     const model = this.status.model!;
     return {
       caption: answer.caption,

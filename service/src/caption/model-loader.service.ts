@@ -39,14 +39,21 @@ export class ModelLoaderService implements OnApplicationShutdown {
   private async run(): Promise<void> {
     const started = performance.now();
     const info = await this.engine.load();
-    const model = { ...info, modelId: this.config.model.id, revision: this.source.revisionOf(info.modelDir) };
+    const model = {
+      ...info,
+      modelId: this.config.model.id,
+      revision: this.source.revisionOf(info.modelDir),
+    };
     this.status.setWarming(model);
     this.logger.log(
       `model ${model.modelId}@${model.revision} (${model.dtype}) loaded from ${model.modelDir}: ` +
         `${info.workers} worker(s) x ${info.threadsPerWorker} thread(s); warming up`,
     );
     const warmStarted = performance.now();
-    const input = await this.intake.toModelInput(await ImageIntakeService.syntheticImage(), info.inputSize);
+    const input = await this.intake.toModelInput(
+      await ImageIntakeService.syntheticImage(),
+      info.inputSize,
+    );
     const warm = await this.scheduler.warmUp(input.rgb, {
       maxNewTokens: DEFAULT_MAX_NEW_TOKENS,
       minNewTokens: 0,
@@ -57,7 +64,10 @@ export class ModelLoaderService implements OnApplicationShutdown {
       repetitionPenalty: 1,
     });
     const seconds = (performance.now() - started) / 1000;
-    this.metrics.modelLoaded({ model_id: model.modelId, revision: model.revision, dtype: model.dtype }, seconds);
+    this.metrics.modelLoaded(
+      { model_id: model.modelId, revision: model.revision, dtype: model.dtype },
+      seconds,
+    );
     this.status.setReady();
     this.logger.log(
       `ready in ${seconds.toFixed(1)} s (warm-up caption: ${warm.tokenIds.length} tokens in ` +

@@ -21,6 +21,8 @@ export async function prepareAll(dir: string, dtypes: ModelDtype[]): Promise<voi
   for (const dtype of dtypes) {
     say(`preparing ${dtype} graphs`);
     const prepared = await prepareModel(dir, dtype, join(dir, 'optimized', dtype), say);
-    say(`${dtype}: ${prepared.oncePath}, ${prepared.stepPath} (fingerprint ${prepared.manifest.fingerprint.slice(0, 12)})`);
+    say(
+      `${dtype}: ${prepared.oncePath}, ${prepared.stepPath} (fingerprint ${prepared.manifest.fingerprint.slice(0, 12)})`,
+    );
   }
 }

@@ -16,11 +16,20 @@ async function main(): Promise<void> {
   const dtypes: ModelDtype[] = dtypesFrom(values.dtype ?? config.model.dtype);
   const revision = config.model.revision;
   if (!revision) {
-    fail(`MODEL_REVISION must be set to the commit of ${config.model.id} to pull (a branch such as main can move)`);
+    fail(
+      `MODEL_REVISION must be set to the commit of ${config.model.id} to pull (a branch such as main can move)`,
+    );
   }
   const dir = values.dir ?? cachedModelDir(config.model.cacheDir, config.model.id, revision);
-  say(`pulling ${config.model.id}@${revision} (${dtypes.join(', ')}) from ${config.model.hubUrl} into ${dir}`);
-  await downloadModel({ modelId: config.model.id, revision, hubUrl: config.model.hubUrl }, dir, requiredFiles(dtypes), say);
+  say(
+    `pulling ${config.model.id}@${revision} (${dtypes.join(', ')}) from ${config.model.hubUrl} into ${dir}`,
+  );
+  await downloadModel(
+    { modelId: config.model.id, revision, hubUrl: config.model.hubUrl },
+    dir,
+    requiredFiles(dtypes),
+    say,
+  );
   await prepareAll(dir, dtypes);
   say(`done: MODEL_DIR=${dir}`);
 }

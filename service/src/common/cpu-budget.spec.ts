@@ -21,7 +21,10 @@ describe('cpuBudget', () => {
   });
 
   it('reads cgroup v1 quotas', () => {
-    const v1 = { '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '100000', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' };
+    const v1 = {
+      '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '100000',
+      '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000',
+    };
     expect(cpuBudget(files(v1))).toBe(1);
     expect(cpuBudget(files({ ...v1, '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1' }))).toBe(cpus);
   });

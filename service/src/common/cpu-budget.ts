@@ -6,7 +6,9 @@ import { availableParallelism } from 'node:os';
  * CPU quota a container limit sets. Node 20's availableParallelism does not read the quota, and
  * oversubscribing ONNX Runtime threads under a CFS quota costs throttled, stalled steps.
  */
-export function cpuBudget(readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): number {
+export function cpuBudget(
+  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): number {
   const cpus = availableParallelism();
   const quota = cgroupQuota(readFile);
   return quota === undefined ? cpus : Math.max(1, Math.min(cpus, Math.floor(quota)));

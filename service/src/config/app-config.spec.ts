@@ -11,8 +11,16 @@ describe('loadConfig', () => {
     expect(config.model.dtype).toBe('q8');
     expect(config.model.allowRemote).toBe(false);
     expect(config.model.revision).toBeUndefined();
-    expect(config.queue).toEqual({ max: DEFAULTS.QUEUE_MAX, requestTimeoutMs: DEFAULTS.REQUEST_TIMEOUT_MS });
-    expect(config.engine).toMatchObject({ workers: 1, threads: 4, cpus: 4, maxBatch: DEFAULTS.ENGINE_MAX_BATCH });
+    expect(config.queue).toEqual({
+      max: DEFAULTS.QUEUE_MAX,
+      requestTimeoutMs: DEFAULTS.REQUEST_TIMEOUT_MS,
+    });
+    expect(config.engine).toMatchObject({
+      workers: 1,
+      threads: 4,
+      cpus: 4,
+      maxBatch: DEFAULTS.ENGINE_MAX_BATCH,
+    });
     expect(config.defaultNumBeams).toBe(4);
   });
 
@@ -27,7 +35,12 @@ describe('loadConfig', () => {
       MODEL_REVISION: 'a'.repeat(40),
     });
     expect(config.http.port).toBe(8080);
-    expect(config.model).toMatchObject({ allowRemote: true, dir: '/models/x', dtype: 'fp32', revision: 'a'.repeat(40) });
+    expect(config.model).toMatchObject({
+      allowRemote: true,
+      dir: '/models/x',
+      dtype: 'fp32',
+      revision: 'a'.repeat(40),
+    });
     expect(config.http.maxUploadBytes).toBe(1048576);
     expect(config.cache.maxEntries).toBe(0);
   });
@@ -54,13 +67,17 @@ describe('loadConfig', () => {
   });
 
   it('reports only the first wrong variable', () => {
-    expect(() => load({ PORT: 'x', QUEUE_MAX: 'y' })).toThrow(/^Invalid environment variable PORT=/);
+    expect(() => load({ PORT: 'x', QUEUE_MAX: 'y' })).toThrow(
+      /^Invalid environment variable PORT=/,
+    );
   });
 
   it('never gives the engine more threads than CPUs', () => {
     expect(load({ ENGINE_WORKERS: '2' }, 4).engine).toMatchObject({ workers: 2, threads: 2 });
     expect(load({ ENGINE_THREADS: '1' }, 4).engine).toMatchObject({ workers: 1, threads: 1 });
-    expect(() => load({ ENGINE_WORKERS: '2', ENGINE_THREADS: '3' }, 4)).toThrow(/2 x 3 exceeds the 4 CPUs/);
+    expect(() => load({ ENGINE_WORKERS: '2', ENGINE_THREADS: '3' }, 4)).toThrow(
+      /2 x 3 exceeds the 4 CPUs/,
+    );
     expect(() => load({ ENGINE_WORKERS: '3' }, 2)).toThrow(/ENGINE_WORKERS/);
   });
 });

@@ -41,7 +41,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpus = cpuBudge
       allowRemote: e.ALLOW_REMOTE_MODELS,
     },
     image: { maxInputPixels: e.MAX_INPUT_PIXELS, decodeTimeoutMs: e.IMAGE_DECODE_TIMEOUT_MS },
-    engine: { ...engineThreads(e, cpus), maxBatch: e.ENGINE_MAX_BATCH, maxWaitMs: e.ENGINE_MAX_WAIT_MS, cpus },
+    engine: {
+      ...engineThreads(e, cpus),
+      maxBatch: e.ENGINE_MAX_BATCH,
+      maxWaitMs: e.ENGINE_MAX_WAIT_MS,
+      cpus,
+    },
     queue: { max: e.QUEUE_MAX, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
     cache: { maxEntries: e.CACHE_MAX_ENTRIES },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

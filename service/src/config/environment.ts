@@ -45,7 +45,10 @@ const toBool = ({ value }: { value: unknown }) =>
 
 /** The raw environment, validated with class-validator. Names are the variables' names. */
 export class Environment {
-  @Transform(toInt) @IsInt() @Min(1) @Max(65535)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   PORT: number = DEFAULTS.PORT;
 
   @IsString()
@@ -59,11 +62,13 @@ export class Environment {
 
   @IsOptional()
   @Matches(/^[0-9a-f]{40}$/, {
-    message: 'MODEL_REVISION must be a 40-character commit hash (a branch such as main can move under you)',
+    message:
+      'MODEL_REVISION must be a 40-character commit hash (a branch such as main can move under you)',
   })
   MODEL_REVISION?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   MODEL_DIR?: string;
 
   @IsString()
@@ -75,43 +80,82 @@ export class Environment {
   @IsIn(['fp32', 'q8'])
   MODEL_DTYPE: string = DEFAULTS.MODEL_DTYPE;
 
-  @Transform(toBool) @IsBoolean({ message: 'ALLOW_REMOTE_MODELS must be true or false' })
+  @Transform(toBool)
+  @IsBoolean({ message: 'ALLOW_REMOTE_MODELS must be true or false' })
   ALLOW_REMOTE_MODELS: boolean = DEFAULTS.ALLOW_REMOTE_MODELS;
 
-  @Transform(toInt) @IsInt() @Min(1024) @Max(1024 * 1024 * 1024)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(1024 * 1024 * 1024)
   MAX_UPLOAD_BYTES: number = DEFAULTS.MAX_UPLOAD_BYTES;
 
-  @Transform(toInt) @IsInt() @Min(224 * 224) @Max(1_000_000_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(224 * 224)
+  @Max(1_000_000_000)
   MAX_INPUT_PIXELS: number = DEFAULTS.MAX_INPUT_PIXELS;
 
-  @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
   IMAGE_DECODE_TIMEOUT_MS: number = DEFAULTS.IMAGE_DECODE_TIMEOUT_MS;
 
-  @Transform(toInt) @IsInt() @Min(0) @Max(600_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
   SHUTDOWN_TIMEOUT_MS: number = DEFAULTS.SHUTDOWN_TIMEOUT_MS;
 
-  @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
   REQUEST_TIMEOUT_MS: number = DEFAULTS.REQUEST_TIMEOUT_MS;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(100_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
   QUEUE_MAX: number = DEFAULTS.QUEUE_MAX;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(256)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(256)
   ENGINE_WORKERS?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(256)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(256)
   ENGINE_THREADS?: number;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(64)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
   ENGINE_MAX_BATCH: number = DEFAULTS.ENGINE_MAX_BATCH;
 
-  @Transform(toInt) @IsInt() @Min(0) @Max(10_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
   ENGINE_MAX_WAIT_MS: number = DEFAULTS.ENGINE_MAX_WAIT_MS;
 
-  @Transform(toInt) @IsInt() @Min(0) @Max(10_000_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
   CACHE_MAX_ENTRIES: number = DEFAULTS.CACHE_MAX_ENTRIES;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(8)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(8)
   DEFAULT_NUM_BEAMS: number = DEFAULTS.DEFAULT_NUM_BEAMS;
 }
 
@@ -138,7 +182,9 @@ export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
   const errors = validateSync(parsed, { forbidUnknownValues: true });
   if (errors.length > 0) {
     const first = errors[0];
-    throw new ConfigError(`Invalid environment variable ${first.property}=${JSON.stringify(given[first.property])}: ${describe(first)}`);
+    throw new ConfigError(
+      `Invalid environment variable ${first.property}=${JSON.stringify(given[first.property])}: ${describe(first)}`,
+    );
   }
   return parsed;
 }

@@ -30,7 +30,9 @@ export class HealthController {
 
   @Get('startup')
   @HealthCheck()
-  @ApiOperation({ summary: 'Startup: model loaded and warmed at least once (stays up while draining)' })
+  @ApiOperation({
+    summary: 'Startup: model loaded and warmed at least once (stays up while draining)',
+  })
   @ApiProblems(503)
   startup(): Promise<HealthCheckResult> {
     return this.health.check([() => this.model.hasStarted('model')]);

@@ -25,7 +25,13 @@ export type RejectionReason = 'queue_full' | 'not_ready' | 'draining' | 'timeout
 
 const STAGES: Stage[] = ['image_decode', 'queue_wait', 'encoder', 'decoding'];
 const OUTCOMES: Outcome[] = ['ok', 'cached', 'error', 'rejected'];
-const REASONS: RejectionReason[] = ['queue_full', 'not_ready', 'draining', 'timeout', 'client_closed'];
+const REASONS: RejectionReason[] = [
+  'queue_full',
+  'not_ready',
+  'draining',
+  'timeout',
+  'client_closed',
+];
 
 /** The service's metrics behind named methods, so callers cannot misspell a label. */
 @Injectable()
@@ -98,7 +104,10 @@ export class CaptionMetrics {
     (hit ? this.cacheHits : this.cacheMisses).inc();
   }
 
-  modelLoaded(labels: { model_id: string; revision: string; dtype: string }, loadSeconds: number): void {
+  modelLoaded(
+    labels: { model_id: string; revision: string; dtype: string },
+    loadSeconds: number,
+  ): void {
     this.modelInfo.reset();
     this.modelInfo.set(labels, 1);
     this.modelLoadSeconds.set(loadSeconds);

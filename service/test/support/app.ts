@@ -11,7 +11,10 @@ export function testConfig(env: Record<string, string>): AppConfig {
 }
 
 /** The real app (real modules, real HTTP stack), optionally with a fake engine. */
-export async function bootApp(config: AppConfig, engine?: CaptionEngine): Promise<NestExpressApplication> {
+export async function bootApp(
+  config: AppConfig,
+  engine?: CaptionEngine,
+): Promise<NestExpressApplication> {
   let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
   if (engine) builder = builder.overrideProvider(CAPTION_ENGINE).useValue(engine);
   const moduleRef = await builder.compile();

@@ -27,7 +27,14 @@ export class FakeEngine implements CaptionEngine {
 
   async load(): Promise<EngineInfo> {
     await this.loadGate;
-    return { modelDir: '/fake-model', dtype: 'q8', fingerprint: 'fake-model', inputSize: { width: 224, height: 224 }, workers: this.slots, threadsPerWorker: 1 };
+    return {
+      modelDir: '/fake-model',
+      dtype: 'q8',
+      fingerprint: 'fake-model',
+      inputSize: { width: 224, height: 224 },
+      workers: this.slots,
+      threadsPerWorker: 1,
+    };
   }
 
   runBatch(jobs: EngineJob[], sink: EngineSink): Promise<void> {

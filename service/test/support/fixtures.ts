@@ -11,7 +11,10 @@ export const PHOTOS = join(FIXTURES, 'images');
 
 export interface GoldenFile {
   images: string[];
-  settings: Record<string, { options: Record<string, number | boolean | string>; ids: Record<string, number[]> }>;
+  settings: Record<
+    string,
+    { options: Record<string, number | boolean | string>; ids: Record<string, number[]> }
+  >;
 }
 
 export function readGolden(name: 'golden' | 'golden-eos'): GoldenFile {

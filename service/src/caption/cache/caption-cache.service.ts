@@ -8,7 +8,13 @@ export interface CachedCaption {
   caption: string;
   tokens: number;
   batchImages: number;
-  timings: { image_decode: number; queue_wait: number; encoder: number; decoding: number; total: number };
+  timings: {
+    image_decode: number;
+    queue_wait: number;
+    encoder: number;
+    decoding: number;
+    total: number;
+  };
 }
 
 /**

@@ -3,7 +3,9 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, IsNumber, IsOptional, Max, Min, ValidateIf } from 'class-validator';
 
 const toNumber = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value;
+  typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))
+    ? Number(value)
+    : value;
 const toEarlyStopping = ({ value }: { value: unknown }) =>
   value === 'true' ? true : value === 'false' ? false : value;
 
@@ -25,7 +27,12 @@ export class CaptionOptionsDto {
   @Max(64)
   max_new_tokens?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 64, default: 0, description: 'Fewest tokens before end-of-text may be chosen.' })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 64,
+    default: 0,
+    description: 'Fewest tokens before end-of-text may be chosen.',
+  })
   @IsOptional()
   @Transform(toNumber)
   @IsInt()
@@ -45,7 +52,12 @@ export class CaptionOptionsDto {
   @Max(8)
   num_beams?: number;
 
-  @ApiPropertyOptional({ default: 1, minimum: -5, maximum: 5, description: 'Beam scores are divided by length^length_penalty.' })
+  @ApiPropertyOptional({
+    default: 1,
+    minimum: -5,
+    maximum: 5,
+    description: 'Beam scores are divided by length^length_penalty.',
+  })
   @IsOptional()
   @Transform(toNumber)
   @IsNumber({ allowNaN: false, allowInfinity: false })
@@ -64,7 +76,12 @@ export class CaptionOptionsDto {
   @IsBoolean({ message: 'early_stopping must be true, false or never' })
   early_stopping?: boolean | 'never';
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 8, default: 0, description: 'Forbid repeating any n-gram of this size (0: off).' })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 8,
+    default: 0,
+    description: 'Forbid repeating any n-gram of this size (0: off).',
+  })
   @IsOptional()
   @Transform(toNumber)
   @IsInt()
@@ -72,7 +89,12 @@ export class CaptionOptionsDto {
   @Max(8)
   no_repeat_ngram_size?: number;
 
-  @ApiPropertyOptional({ minimum: 0.5, maximum: 5, default: 1, description: 'Penalty for tokens already generated (1: off).' })
+  @ApiPropertyOptional({
+    minimum: 0.5,
+    maximum: 5,
+    default: 1,
+    description: 'Penalty for tokens already generated (1: off).',
+  })
   @IsOptional()
   @Transform(toNumber)
   @IsNumber({ allowNaN: false, allowInfinity: false })

@@ -4,7 +4,10 @@ export class ModelInfoDto {
   @ApiProperty({ example: 'Xenova/vit-gpt2-image-captioning' })
   id: string;
 
-  @ApiProperty({ example: '0123456789abcdef0123456789abcdef01234567', description: 'Hub commit, or "local" for an unpinned folder.' })
+  @ApiProperty({
+    example: '0123456789abcdef0123456789abcdef01234567',
+    description: 'Hub commit, or "local" for an unpinned folder.',
+  })
   revision: string;
 
   @ApiProperty({ enum: ['fp32', 'q8'], example: 'q8' })
@@ -16,16 +19,21 @@ export class DecodingDto {
   @ApiProperty({ example: 15 }) max_new_tokens: number;
   @ApiProperty({ example: 0 }) min_new_tokens: number;
   @ApiProperty({ example: 1 }) length_penalty: number;
-  @ApiProperty({ oneOf: [{ type: 'boolean' }, { type: 'string', enum: ['never'] }], example: false })
+  @ApiProperty({
+    oneOf: [{ type: 'boolean' }, { type: 'string', enum: ['never'] }],
+    example: false,
+  })
   early_stopping: boolean | 'never';
   @ApiProperty({ example: 0 }) no_repeat_ngram_size: number;
   @ApiProperty({ example: 1 }) repetition_penalty: number;
 }
 
 export class TimingsDto {
-  @ApiProperty({ example: 12.5, description: 'Decoding and resizing the upload.' }) image_decode: number;
+  @ApiProperty({ example: 12.5, description: 'Decoding and resizing the upload.' })
+  image_decode: number;
   @ApiProperty({ example: 0.8, description: 'Waiting for the engine.' }) queue_wait: number;
-  @ApiProperty({ example: 95.1, description: 'Vision encoder and cross-attention keys/values.' }) encoder: number;
+  @ApiProperty({ example: 95.1, description: 'Vision encoder and cross-attention keys/values.' })
+  encoder: number;
   @ApiProperty({ example: 140.2, description: 'Token-by-token decoding.' }) decoding: number;
   @ApiProperty({ example: 251.0 }) total: number;
 }
@@ -40,7 +48,10 @@ export class CaptionResponseDto {
   @ApiProperty({ type: DecodingDto })
   decoding: DecodingDto;
 
-  @ApiProperty({ example: 11, description: 'Generated tokens, end-of-text included when produced.' })
+  @ApiProperty({
+    example: 11,
+    description: 'Generated tokens, end-of-text included when produced.',
+  })
   tokens: number;
 
   @ApiProperty({ example: false, description: 'Answered from the response cache.' })
@@ -49,6 +60,9 @@ export class CaptionResponseDto {
   @ApiProperty({ example: 3, description: 'Images that shared the encoder batch.' })
   batch_images: number;
 
-  @ApiProperty({ type: TimingsDto, description: 'Milliseconds per stage (this request, or the original for cached answers).' })
+  @ApiProperty({
+    type: TimingsDto,
+    description: 'Milliseconds per stage (this request, or the original for cached answers).',
+  })
   timings_ms: TimingsDto;
 }

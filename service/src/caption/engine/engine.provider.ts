@@ -36,7 +36,11 @@ export class ResolvedModel {
 }
 
 export const engineProviders: Provider[] = [
-  { provide: MODEL_SOURCE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new ResolvedModel(config) },
+  {
+    provide: MODEL_SOURCE,
+    inject: [APP_CONFIG],
+    useFactory: (config: AppConfig) => new ResolvedModel(config),
+  },
   {
     provide: CAPTION_ENGINE,
     inject: [APP_CONFIG, MODEL_SOURCE],

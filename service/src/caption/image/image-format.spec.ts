@@ -1,7 +1,9 @@
 import { sniffImageFormat } from './image-format';
 
 const bytes = (...parts: (string | number[])[]) =>
-  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
+  Buffer.concat(
+    parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))),
+  );
 
 describe('sniffImageFormat', () => {
   it.each([
@@ -31,6 +33,8 @@ describe('sniffImageFormat', () => {
   });
 
   it('ignores the claimed type: a PNG named .jpg is a PNG', () => {
-    expect(sniffImageFormat(bytes([0x89], 'PNG', [0x0d, 0x0a, 0x1a, 0x0a]))).toEqual({ accepted: 'png' });
+    expect(sniffImageFormat(bytes([0x89], 'PNG', [0x0d, 0x0a, 0x1a, 0x0a]))).toEqual({
+      accepted: 'png',
+    });
   });
 });

@@ -16,7 +16,9 @@ const MAX_ABS_DIFF = 8;
 const MAX_MEAN_DIFF = 0.5;
 
 const solid = (r: number, g: number, b: number, width = 64, height = 48) =>
-  sharp({ create: { width, height, channels: 3, background: { r, g, b } } }).png().toBuffer();
+  sharp({ create: { width, height, channels: 3, background: { r, g, b } } })
+    .png()
+    .toBuffer();
 
 async function problemOf(promise: Promise<unknown>): Promise<ProblemError> {
   const error = await promise.then(
@@ -45,24 +47,33 @@ describe('ImageIntakeService', () => {
       'china-palette': join(GOLDEN_DIR, 'images', 'china-palette.png'),
       'china-rgba': join(GOLDEN_DIR, 'images', 'china-rgba.png'),
     };
-    it.each(Object.keys(sources))(`%s is within ${MAX_ABS_DIFF}/255 (mean ${MAX_MEAN_DIFF}/255)`, async (name) => {
-      const reference = await sharp(join(GOLDEN_DIR, 'reference-224', `${name}.png`)).removeAlpha().raw().toBuffer();
-      const input = await intake.toModelInput(readFileSync(sources[name]), SIZE);
-      expect(input.rgb.length).toBe(224 * 224 * 3);
-      let max = 0;
-      let sum = 0;
-      for (let i = 0; i < reference.length; i++) {
-        const d = Math.abs(reference[i] - input.rgb[i]);
-        max = Math.max(max, d);
-        sum += d;
-      }
-      expect(max).toBeLessThanOrEqual(MAX_ABS_DIFF);
-      expect(sum / reference.length).toBeLessThanOrEqual(MAX_MEAN_DIFF);
-    });
+    it.each(Object.keys(sources))(
+      `%s is within ${MAX_ABS_DIFF}/255 (mean ${MAX_MEAN_DIFF}/255)`,
+      async (name) => {
+        const reference = await sharp(join(GOLDEN_DIR, 'reference-224', `${name}.png`))
+          .removeAlpha()
+          .raw()
+          .toBuffer();
+        const input = await intake.toModelInput(readFileSync(sources[name]), SIZE);
+        expect(input.rgb.length).toBe(224 * 224 * 3);
+        let max = 0;
+        let sum = 0;
+        for (let i = 0; i < reference.length; i++) {
+          const d = Math.abs(reference[i] - input.rgb[i]);
+          max = Math.max(max, d);
+          sum += d;
+        }
+        expect(max).toBeLessThanOrEqual(MAX_ABS_DIFF);
+        expect(sum / reference.length).toBeLessThanOrEqual(MAX_MEAN_DIFF);
+      },
+    );
   });
 
   it('reports the source format and its displayed (EXIF-rotated) size', async () => {
-    const input = await intake.toModelInput(readFileSync(join(GOLDEN_DIR, 'images', 'china-exif6.jpg')), SIZE);
+    const input = await intake.toModelInput(
+      readFileSync(join(GOLDEN_DIR, 'images', 'china-exif6.jpg')),
+      SIZE,
+    );
     expect(input.source).toEqual({ format: 'jpeg', width: 320, height: 213 });
   });
 
@@ -115,7 +126,9 @@ describe('ImageIntakeService', () => {
   });
 
   it('honours a lower MAX_INPUT_PIXELS', async () => {
-    const strict = new ImageIntakeService({ image: { maxInputPixels: 100 * 100, decodeTimeoutMs: 10_000 } } as AppConfig);
+    const strict = new ImageIntakeService({
+      image: { maxInputPixels: 100 * 100, decodeTimeoutMs: 10_000 },
+    } as AppConfig);
     const problem = await problemOf(strict.toModelInput(await solid(1, 2, 3, 101, 100), SIZE));
     expect(problem.code).toBe('image_too_large');
     await expect(strict.toModelInput(await solid(1, 2, 3, 100, 100), SIZE)).resolves.toBeDefined();
@@ -130,13 +143,18 @@ describe('ImageIntakeService', () => {
   it('refuses bytes that only start like an image (422)', async () => {
     const fake = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2000, 7)]);
     expect((await problemOf(intake.toModelInput(fake, SIZE))).code).toBe('invalid_image');
-    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(100, 1)]);
+    const png = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      Buffer.alloc(100, 1),
+    ]);
     expect((await problemOf(intake.toModelInput(png, SIZE))).code).toBe('invalid_image');
   });
 
   it('enlarges small images like PIL (pixel centres aligned)', async () => {
     // A 2x1 image, black then white: PIL's bilinear gives a ramp symmetric about the centre.
-    const tiny = await sharp(Buffer.from([0, 0, 0, 255, 255, 255]), { raw: { width: 2, height: 1, channels: 3 } })
+    const tiny = await sharp(Buffer.from([0, 0, 0, 255, 255, 255]), {
+      raw: { width: 2, height: 1, channels: 3 },
+    })
       .png()
       .toBuffer();
     const input = await intake.toModelInput(tiny, { width: 8, height: 1 });

@@ -36,7 +36,9 @@ export class ImageIntakeService {
         pixels[i + 2] = 128 + 127 * Math.sin((x + y) / 20);
       }
     }
-    return sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
+    return sharp(pixels, { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer();
   }
 
   async toModelInput(bytes: Buffer, size: { width: number; height: number }): Promise<ModelInput> {
@@ -50,7 +52,12 @@ export class ImageIntakeService {
     const format = sniffed.accepted;
     const { maxInputPixels, decodeTimeoutMs } = this.config.image;
     const open = (input: Buffer) =>
-      sharp(input, { failOn: 'truncated', limitInputPixels: maxInputPixels, sequentialRead: true, pages: 1 });
+      sharp(input, {
+        failOn: 'truncated',
+        limitInputPixels: maxInputPixels,
+        sequentialRead: true,
+        pages: 1,
+      });
 
     // The header is read without the pixel limit, so an oversized image gets its real size in the answer.
     const header = await sharp(bytes, { limitInputPixels: false, pages: 1 })
@@ -86,9 +93,17 @@ export class ImageIntakeService {
           .raw({ depth: 'uchar' })
           .timeout(timeout)
           .toBuffer({ resolveWithObject: true });
-        pipeline = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+        pipeline = sharp(data, {
+          raw: { width: info.width, height: info.height, channels: info.channels },
+        });
       }
-      const { data, info } = await resizeLikePil(pipeline.toColourspace('srgb'), width, height, size, timeout);
+      const { data, info } = await resizeLikePil(
+        pipeline.toColourspace('srgb'),
+        width,
+        height,
+        size,
+        timeout,
+      );
       if (info.width !== size.width || info.height !== size.height || info.channels !== 3) {
         throw new Error(`resize produced ${info.width}x${info.height}x${info.channels}`);
       }
@@ -126,12 +141,19 @@ async function resizeLikePil(
 ): Promise<RawImage> {
   const enlargeX = target.width > width;
   const enlargeY = target.height > height;
-  const shrunk = { width: enlargeX ? width : target.width, height: enlargeY ? height : target.height };
+  const shrunk = {
+    width: enlargeX ? width : target.width,
+    height: enlargeY ? height : target.height,
+  };
   if (shrunk.width !== width || shrunk.height !== height) {
     pipeline = pipeline.resize(shrunk.width, shrunk.height, { fit: 'fill', kernel: 'linear' });
   }
   if (!enlargeX && !enlargeY) {
-    return pipeline.removeAlpha().raw({ depth: 'uchar' }).timeout(timeout).toBuffer({ resolveWithObject: true });
+    return pipeline
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .timeout(timeout)
+      .toBuffer({ resolveWithObject: true });
   }
   const padX = enlargeX ? 1 : 0;
   const padY = enlargeY ? 1 : 0;
@@ -150,21 +172,37 @@ async function resizeLikePil(
         [ax, 0],
         [0, ay],
       ],
-      { idx: 0.5 - padX, idy: 0.5 - padY, odx: -0.5, ody: -0.5, interpolator: sharp.interpolators.bilinear },
+      {
+        idx: 0.5 - padX,
+        idy: 0.5 - padY,
+        odx: -0.5,
+        ody: -0.5,
+        interpolator: sharp.interpolators.bilinear,
+      },
     )
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
-  return { data: cropTopLeft(enlarged, target), info: { ...target, channels: enlarged.info.channels } };
+  return {
+    data: cropTopLeft(enlarged, target),
+    info: { ...target, channels: enlarged.info.channels },
+  };
 }
 
 function cropTopLeft(image: RawImage, size: { width: number; height: number }): Buffer {
   const { width, channels } = image.info;
   if (image.info.width < size.width || image.info.height < size.height) {
-    throw new Error(`enlarged to ${image.info.width}x${image.info.height}, short of ${size.width}x${size.height}`);
+    throw new Error(
+      `enlarged to ${image.info.width}x${image.info.height}, short of ${size.width}x${size.height}`,
+    );
   }
   const out = Buffer.alloc(size.width * size.height * channels);
   for (let y = 0; y < size.height; y++) {
-    image.data.copy(out, y * size.width * channels, y * width * channels, (y * width + size.width) * channels);
+    image.data.copy(
+      out,
+      y * size.width * channels,
+      y * width * channels,
+      (y * width + size.width) * channels,
+    );
   }
   return out;
 }
@@ -172,12 +210,21 @@ function cropTopLeft(image: RawImage, size: { width: number; height: number }): 
 function invalid(format: AcceptedFormat, error: Error): ProblemError {
   const message = error.message ?? String(error);
   if (/pixel limit/i.test(message)) {
-    return new ProblemError('image_too_large', `The image has more pixels than MAX_INPUT_PIXELS allows.`);
+    return new ProblemError(
+      'image_too_large',
+      `The image has more pixels than MAX_INPUT_PIXELS allows.`,
+    );
   }
   if (/timeout/i.test(message)) {
-    return new ProblemError('invalid_image', `Decoding the ${format} image took longer than IMAGE_DECODE_TIMEOUT_MS.`);
+    return new ProblemError(
+      'invalid_image',
+      `Decoding the ${format} image took longer than IMAGE_DECODE_TIMEOUT_MS.`,
+    );
   }
-  return new ProblemError('invalid_image', `The ${format} data cannot be decoded: ${firstLine(message)}`);
+  return new ProblemError(
+    'invalid_image',
+    `The ${format} data cannot be decoded: ${firstLine(message)}`,
+  );
 }
 
 function firstLine(message: string): string {

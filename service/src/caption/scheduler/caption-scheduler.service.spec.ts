@@ -18,7 +18,10 @@ const OPTIONS: DecodingOptions = {
 
 function metricsSpy() {
   const calls: Record<string, unknown[][]> = {};
-  const record = (name: string) => (...args: unknown[]) => (calls[name] ??= []).push(args);
+  const record =
+    (name: string) =>
+    (...args: unknown[]) =>
+      (calls[name] ??= []).push(args);
   const metrics = {
     queue: record('queue'),
     rejected: record('rejected'),
@@ -28,7 +31,16 @@ function metricsSpy() {
   return { metrics, calls };
 }
 
-function setup(overrides: { queueMax?: number; maxBatch?: number; maxWaitMs?: number; timeoutMs?: number; slots?: number; shutdownMs?: number } = {}) {
+function setup(
+  overrides: {
+    queueMax?: number;
+    maxBatch?: number;
+    maxWaitMs?: number;
+    timeoutMs?: number;
+    slots?: number;
+    shutdownMs?: number;
+  } = {},
+) {
   const config = {
     queue: { max: overrides.queueMax ?? 4, requestTimeoutMs: overrides.timeoutMs ?? 10_000 },
     engine: { maxBatch: overrides.maxBatch ?? 8, maxWaitMs: overrides.maxWaitMs ?? 0 },
@@ -37,7 +49,16 @@ function setup(overrides: { queueMax?: number; maxBatch?: number; maxWaitMs?: nu
   const engine = new FakeEngine(overrides.slots ?? 1);
   const { metrics, calls } = metricsSpy();
   const status = new ModelStatusService(metrics);
-  status.setWarming({ dtype: 'q8', fingerprint: 'f', inputSize: { width: 224, height: 224 }, workers: 1, threadsPerWorker: 1, modelId: 'm', revision: 'r', modelDir: '/m' });
+  status.setWarming({
+    dtype: 'q8',
+    fingerprint: 'f',
+    inputSize: { width: 224, height: 224 },
+    workers: 1,
+    threadsPerWorker: 1,
+    modelId: 'm',
+    revision: 'r',
+    modelDir: '/m',
+  });
   status.setReady();
   const scheduler = new CaptionScheduler(config, engine, status, metrics);
   schedulers.push(scheduler);
@@ -52,7 +73,10 @@ const rgb = () => new Uint8Array(224 * 224 * 3);
 const never = () => new AbortController().signal;
 const settled = async (promise: Promise<unknown>) => {
   let state = 'pending';
-  promise.then(() => (state = 'resolved'), () => (state = 'rejected'));
+  promise.then(
+    () => (state = 'resolved'),
+    () => (state = 'rejected'),
+  );
   await new Promise((r) => setImmediate(r));
   return state;
 };
@@ -72,7 +96,10 @@ describe('CaptionScheduler', () => {
     const answer = scheduler.submit(rgb(), OPTIONS, never());
     expect(engine.batches).toHaveLength(1);
     engine.complete();
-    await expect(answer).resolves.toMatchObject({ text: expect.stringContaining('4 beams'), batchImages: 1 });
+    await expect(answer).resolves.toMatchObject({
+      text: expect.stringContaining('4 beams'),
+      batchImages: 1,
+    });
   });
 
   it('batches requests that wait while the engine is busy, up to ENGINE_MAX_BATCH', async () => {
@@ -111,13 +138,15 @@ describe('CaptionScheduler', () => {
     fire();
     let error: unknown;
     try {
-      fire();
+      void scheduler.submit(rgb(), OPTIONS, never());
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ProblemError);
     expect((error as ProblemError).code).toBe('queue_full');
-    expect(Number((error as ProblemError).extras.headers?.['Retry-After'])).toBeGreaterThanOrEqual(1);
+    expect(Number((error as ProblemError).extras.headers?.['Retry-After'])).toBeGreaterThanOrEqual(
+      1,
+    );
     expect(calls.rejected).toContainEqual(['queue_full']);
   });
 
@@ -141,7 +170,9 @@ describe('CaptionScheduler', () => {
   it('refuses with 503 while the model is not ready', () => {
     const { scheduler, status } = setup();
     status.setDraining();
-    expect(() => scheduler.submit(rgb(), OPTIONS, never())).toThrow(expect.objectContaining({ code: 'not_ready' }));
+    expect(() => scheduler.submit(rgb(), OPTIONS, never())).toThrow(
+      expect.objectContaining({ code: 'not_ready' }),
+    );
   });
 
   it('answers 504 at the deadline and drops a queued request before the engine sees it', async () => {
@@ -196,7 +227,9 @@ describe('CaptionScheduler', () => {
     const queued = scheduler.submit(rgb(), OPTIONS, never());
     const drained = scheduler.onModuleDestroy();
     expect(status.isReady).toBe(false);
-    expect(() => scheduler.submit(rgb(), OPTIONS, never())).toThrow(expect.objectContaining({ code: 'draining' }));
+    expect(() => scheduler.submit(rgb(), OPTIONS, never())).toThrow(
+      expect.objectContaining({ code: 'draining' }),
+    );
     expect(await settled(drained)).toBe('pending');
     engine.complete(engine.batches[0]);
     await running;

@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ProblemError } from '../../common/problem/problem.error';
 import { CaptionMetrics, RejectionReason } from '../../metrics/caption-metrics.service';
-import { CAPTION_ENGINE, CaptionEngine, DecodingOptions, EngineResult } from '../engine/caption-engine';
+import {
+  CAPTION_ENGINE,
+  CaptionEngine,
+  DecodingOptions,
+  EngineResult,
+} from '../engine/caption-engine';
 import { ModelStatusService } from '../model-status.service';
 
 export interface ScheduledCaption extends EngineResult {
@@ -60,8 +65,10 @@ export class CaptionScheduler implements OnModuleDestroy {
 
   /** Refuses early (before the upload is read) when a caption could not be accepted anyway. */
   assertAccepting(): void {
-    if (this.draining) throw this.refusal('draining', 'The service is shutting down; retry on another instance.');
-    if (!this.status.isReady) throw this.refusal('not_ready', 'The model is still loading; retry shortly.');
+    if (this.draining)
+      throw this.refusal('draining', 'The service is shutting down; retry on another instance.');
+    if (!this.status.isReady)
+      throw this.refusal('not_ready', 'The model is still loading; retry shortly.');
     if (this.queue.length >= this.config.queue.max) {
       throw this.refusal('queue_full', `${this.queue.length} captions are already waiting.`, {
         'Retry-After': String(this.retryAfterSeconds()),
@@ -69,7 +76,11 @@ export class CaptionScheduler implements OnModuleDestroy {
     }
   }
 
-  submit(rgb: Uint8Array, options: DecodingOptions, clientGone: AbortSignal): Promise<ScheduledCaption> {
+  submit(
+    rgb: Uint8Array,
+    options: DecodingOptions,
+    clientGone: AbortSignal,
+  ): Promise<ScheduledCaption> {
     this.assertAccepting();
     return new Promise<ScheduledCaption>((resolve, reject) => {
       const ticket: Ticket = {
@@ -125,7 +136,11 @@ export class CaptionScheduler implements OnModuleDestroy {
       const left = [...this.queue, ...this.running.values()];
       this.logger.warn(`drain timeout: answering ${left.length} unfinished captions with 503`);
       for (const ticket of left) {
-        this.abandon(ticket, 'draining', this.refusal('draining', 'The service shut down before this caption finished.'));
+        this.abandon(
+          ticket,
+          'draining',
+          this.refusal('draining', 'The service shut down before this caption finished.'),
+        );
       }
     }
   }
@@ -164,8 +179,11 @@ export class CaptionScheduler implements OnModuleDestroy {
     this.engine
       .runBatch(jobs, {
         onResult: (id, result) =>
-          settle(id, (t) => this.finish(t, () => t.resolve({ ...result, queueMs: t.startedAt! - t.enqueuedAt }))),
-        onCancelled: (id) => settle(id, (t) => this.finish(t, () => t.reject(new Error('caption cancelled')))),
+          settle(id, (t) =>
+            this.finish(t, () => t.resolve({ ...result, queueMs: t.startedAt! - t.enqueuedAt })),
+          ),
+        onCancelled: (id) =>
+          settle(id, (t) => this.finish(t, () => t.reject(new Error('caption cancelled')))),
         onError: (id, error) => settle(id, (t) => this.finish(t, () => t.reject(error))),
       })
       .catch((error: Error) => {
@@ -219,7 +237,11 @@ export class CaptionScheduler implements OnModuleDestroy {
     if (this.draining && this.queue.length === 0 && this.running.size === 0) this.drained?.();
   }
 
-  private refusal(code: 'queue_full' | 'not_ready' | 'draining', detail: string, headers?: Record<string, string>) {
+  private refusal(
+    code: 'queue_full' | 'not_ready' | 'draining',
+    detail: string,
+    headers?: Record<string, string>,
+  ) {
     this.metrics.rejected(code);
     return new ProblemError(code, detail, headers ? { headers } : {});
   }

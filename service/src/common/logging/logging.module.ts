@@ -39,9 +39,15 @@ export class LoggingModule {
             },
             customSuccessMessage: (request, response, ms) =>
               `${request.method} ${request.url} ${response.statusCode} ${Math.round(ms)}ms`,
-            customErrorMessage: (request, response) => `${request.method} ${request.url} ${response.statusCode}`,
+            customErrorMessage: (request, response) =>
+              `${request.method} ${request.url} ${response.statusCode}`,
             serializers: {
-              req: (req: { id: string; method: string; url: string; headers: Record<string, string> }) => ({
+              req: (req: {
+                id: string;
+                method: string;
+                url: string;
+                headers: Record<string, string>;
+              }) => ({
                 id: req.id,
                 method: req.method,
                 url: req.url,

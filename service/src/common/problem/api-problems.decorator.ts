@@ -8,7 +8,9 @@ export function ApiProblems(...statuses: number[]): MethodDecorator & ClassDecor
   return applyDecorators(
     ApiExtraModels(ProblemDto),
     ...statuses.map((status) => {
-      const codes = (Object.keys(PROBLEMS) as ProblemCode[]).filter((c) => PROBLEMS[c].status === status);
+      const codes = (Object.keys(PROBLEMS) as ProblemCode[]).filter(
+        (c) => PROBLEMS[c].status === status,
+      );
       return ApiResponse({
         status,
         description: codes.map((c) => `\`${c}\`: ${PROBLEMS[c].title}`).join('; '),

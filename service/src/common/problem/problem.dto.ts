@@ -12,7 +12,9 @@ export class ProblemDto {
   @ApiProperty({ example: 422 })
   status: number;
 
-  @ApiProperty({ example: 'The jpeg data cannot be decoded: VipsJpeg: premature end of JPEG image' })
+  @ApiProperty({
+    example: 'The jpeg data cannot be decoded: VipsJpeg: premature end of JPEG image',
+  })
   detail: string;
 
   @ApiProperty({ enum: PROBLEM_CODES, example: 'invalid_image' })

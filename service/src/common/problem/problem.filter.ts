@@ -1,4 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { PROBLEMS, ProblemCode, problemType } from './problem-catalog';
 import { ProblemError } from './problem.error';
@@ -51,7 +58,8 @@ export class ProblemFilter implements ExceptionFilter {
       ...(requestId !== undefined ? { request_id: String(requestId) } : {}),
       ...problem.fields,
     };
-    for (const [name, value] of Object.entries(problem.headers ?? {})) response.setHeader(name, value);
+    for (const [name, value] of Object.entries(problem.headers ?? {}))
+      response.setHeader(name, value);
     response.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
 }
@@ -70,7 +78,10 @@ export function toProblem(exception: unknown): Problem {
   if (exception instanceof HttpException) return fromHttpException(exception);
   const bodyError = exception as { type?: string; status?: number; message?: string };
   if (bodyError?.type === 'entity.too.large') {
-    return { code: 'payload_too_large', detail: 'The request body is larger than MAX_UPLOAD_BYTES.' };
+    return {
+      code: 'payload_too_large',
+      detail: 'The request body is larger than MAX_UPLOAD_BYTES.',
+    };
   }
   if (bodyError?.type === 'request.aborted') {
     return { code: 'validation_failed', detail: 'The request body ended early.' };
@@ -80,8 +91,10 @@ export function toProblem(exception: unknown): Problem {
 
 function fromHttpException(exception: HttpException): Problem {
   const status = exception.getStatus();
-  const response = exception.getResponse() as string | { message?: string | string[]; error?: string; details?: unknown };
-  const messages = typeof response === 'string' ? [response] : [response.message ?? exception.message].flat();
+  const response = exception.getResponse() as
+    string | { message?: string | string[]; error?: string; details?: unknown };
+  const messages =
+    typeof response === 'string' ? [response] : [response.message ?? exception.message].flat();
   const detail = messages.filter(Boolean).join('; ');
   switch (status) {
     case HttpStatus.PAYLOAD_TOO_LARGE:
@@ -95,11 +108,15 @@ function fromHttpException(exception: HttpException): Problem {
       return {
         code: 'not_ready',
         detail: 'One or more health checks failed.',
-        fields: typeof response === 'object' && response.details ? { checks: response.details } : {},
+        fields:
+          typeof response === 'object' && response.details ? { checks: response.details } : {},
       };
     case HttpStatus.BAD_REQUEST:
       if (/unexpected field/i.test(detail)) {
-        return { code: 'missing_image', detail: "Send the image in a multipart field named 'file'." };
+        return {
+          code: 'missing_image',
+          detail: "Send the image in a multipart field named 'file'.",
+        };
       }
       return { code: 'validation_failed', detail, fields: { errors: messages } };
     default:

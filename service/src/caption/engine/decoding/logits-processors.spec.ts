@@ -1,5 +1,10 @@
 import { DecoderSpec, DecodingOptions } from './decoding-options';
-import { applyLogitsProcessors, applyRepetitionPenalty, argmax, banRepeatedNgrams } from './logits-processors';
+import {
+  applyLogitsProcessors,
+  applyRepetitionPenalty,
+  argmax,
+  banRepeatedNgrams,
+} from './logits-processors';
 
 const spec: DecoderSpec = { decoderStartTokenId: 9, eosTokenId: 9, padTokenId: 9, vocabSize: 10 };
 const base: DecodingOptions = {

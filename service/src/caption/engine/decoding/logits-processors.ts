@@ -12,7 +12,8 @@ export function applyLogitsProcessors(
   options: DecodingOptions,
   spec: DecoderSpec,
 ): void {
-  if (options.repetitionPenalty !== 1) applyRepetitionPenalty(scores, sequence, options.repetitionPenalty);
+  if (options.repetitionPenalty !== 1)
+    applyRepetitionPenalty(scores, sequence, options.repetitionPenalty);
   if (options.noRepeatNgramSize > 0) banRepeatedNgrams(scores, sequence, options.noRepeatNgramSize);
   if (options.minNewTokens > 0 && sequence.length - 1 < options.minNewTokens) {
     scores[spec.eosTokenId] = -Infinity;
@@ -20,7 +21,11 @@ export function applyLogitsProcessors(
 }
 
 /** Each token already in the sequence: negative scores are multiplied, positive ones divided. */
-export function applyRepetitionPenalty(scores: Float32Array, sequence: ArrayLike<number>, penalty: number): void {
+export function applyRepetitionPenalty(
+  scores: Float32Array,
+  sequence: ArrayLike<number>,
+  penalty: number,
+): void {
   const seen = new Set<number>();
   for (let i = 0; i < sequence.length; i++) {
     const token = sequence[i];
@@ -32,13 +37,18 @@ export function applyRepetitionPenalty(scores: Float32Array, sequence: ArrayLike
 }
 
 /** Bans every token that would complete an n-gram already present in the sequence. */
-export function banRepeatedNgrams(scores: Float32Array, sequence: ArrayLike<number>, n: number): void {
+export function banRepeatedNgrams(
+  scores: Float32Array,
+  sequence: ArrayLike<number>,
+  n: number,
+): void {
   const length = sequence.length;
   if (length < n) return;
   const prefixStart = length - n + 1;
   for (let start = 0; start + n <= length; start++) {
     let matches = true;
-    for (let k = 0; k < n - 1 && matches; k++) matches = sequence[start + k] === sequence[prefixStart + k];
+    for (let k = 0; k < n - 1 && matches; k++)
+      matches = sequence[start + k] === sequence[prefixStart + k];
     if (matches) scores[sequence[start + n - 1]] = -Infinity;
   }
 }

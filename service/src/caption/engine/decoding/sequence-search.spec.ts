@@ -3,7 +3,12 @@ import { StepScores, createSequenceSearch } from './sequence-search';
 
 const V = 6;
 const EOS = 5;
-const spec: DecoderSpec = { decoderStartTokenId: EOS, eosTokenId: EOS, padTokenId: EOS, vocabSize: V };
+const spec: DecoderSpec = {
+  decoderStartTokenId: EOS,
+  eosTokenId: EOS,
+  padTokenId: EOS,
+  vocabSize: V,
+};
 const options = (o: Partial<DecodingOptions>): DecodingOptions => ({
   maxNewTokens: 4,
   minNewTokens: 0,
@@ -27,8 +32,12 @@ function toyModel(table: Record<number, number[]>) {
   };
 }
 
-function run(search: ReturnType<typeof createSequenceSearch>, model: (t: number[]) => StepScores): number[] {
-  for (let step = 0; !search.done && step < 100; step++) search.advance(model(search.nextTokens()), 0);
+function run(
+  search: ReturnType<typeof createSequenceSearch>,
+  model: (t: number[]) => StepScores,
+): number[] {
+  for (let step = 0; !search.done && step < 100; step++)
+    search.advance(model(search.nextTokens()), 0);
   expect(search.done).toBe(true);
   return search.result();
 }
@@ -51,16 +60,24 @@ describe('sequence search', () => {
   });
 
   it('greedy stops after max_new_tokens', () => {
-    expect(run(createSequenceSearch(options({ maxNewTokens: 2 }), spec), toyModel(TABLE))).toHaveLength(2);
+    expect(
+      run(createSequenceSearch(options({ maxNewTokens: 2 }), spec), toyModel(TABLE)),
+    ).toHaveLength(2);
   });
 
   it('beam search finds the likelier sequence greedy misses, ending with end-of-text', () => {
-    const ids = run(createSequenceSearch(options({ numBeams: 2, maxNewTokens: 6 }), spec), toyModel(TABLE));
+    const ids = run(
+      createSequenceSearch(options({ numBeams: 2, maxNewTokens: 6 }), spec),
+      toyModel(TABLE),
+    );
     expect(ids).toEqual([1, 2, EOS]);
   });
 
   it('min_new_tokens keeps end-of-text away until enough tokens exist', () => {
-    const ids = run(createSequenceSearch(options({ numBeams: 2, maxNewTokens: 6, minNewTokens: 4 }), spec), toyModel(TABLE));
+    const ids = run(
+      createSequenceSearch(options({ numBeams: 2, maxNewTokens: 6, minNewTokens: 4 }), spec),
+      toyModel(TABLE),
+    );
     expect(ids.length).toBeGreaterThanOrEqual(4);
     expect(ids.slice(0, 3)).not.toContain(EOS);
   });

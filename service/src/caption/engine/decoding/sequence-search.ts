@@ -125,7 +125,9 @@ class BeamSearch implements SequenceSearch {
     const top = candidates.sorted();
     const newLength = this.curLen + 1;
     const topSequences = top.map((c) => [...this.running[c.beam], c.token]);
-    const hitsStop = top.map((c) => c.token === this.spec.eosTokenId || newLength >= this.maxLength);
+    const hitsStop = top.map(
+      (c) => c.token === this.spec.eosTokenId || newLength >= this.maxLength,
+    );
 
     // Next running beams: the best candidates that did not stop.
     const runningOrder = top
@@ -141,7 +143,11 @@ class BeamSearch implements SequenceSearch {
     const lengthNorm = f32(generated ** this.options.lengthPenalty);
     const beamsAreFull = this.finishedFlags.every(Boolean) && this.options.earlyStopping === true;
     const merged = [
-      ...this.finished.map((seq, b) => ({ seq, score: this.finishedScores[b], finished: this.finishedFlags[b] })),
+      ...this.finished.map((seq, b) => ({
+        seq,
+        score: this.finishedScores[b],
+        finished: this.finishedFlags[b],
+      })),
       ...top.map((c, k) => {
         const justFinished = hitsStop[k] && k < this.numBeams;
         let score = f32(c.score / lengthNorm);
@@ -176,7 +182,9 @@ class BeamSearch implements SequenceSearch {
         : this.curLen - 1;
     const bestPossible = f32(this.runningScores[0] / f32(bestLength ** this.options.lengthPenalty));
     const worstFinished = Math.min(...this.finishedScores);
-    return this.finishedFlags.some((isFinished) => bestPossible > (isFinished ? worstFinished : DEAD));
+    return this.finishedFlags.some(
+      (isFinished) => bestPossible > (isFinished ? worstFinished : DEAD),
+    );
   }
 
   result(): number[] {

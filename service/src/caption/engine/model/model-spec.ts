@@ -33,8 +33,19 @@ export const MODEL_JSON_FILES = [
 
 interface RawConfig {
   model_type?: string;
-  encoder?: { image_size?: number; patch_size?: number; hidden_size?: number; num_channels?: number };
-  decoder?: { n_layer?: number; n_head?: number; n_embd?: number; vocab_size?: number; eos_token_id?: number };
+  encoder?: {
+    image_size?: number;
+    patch_size?: number;
+    hidden_size?: number;
+    num_channels?: number;
+  };
+  decoder?: {
+    n_layer?: number;
+    n_head?: number;
+    n_embd?: number;
+    vocab_size?: number;
+    eos_token_id?: number;
+  };
   decoder_start_token_id?: number;
   eos_token_id?: number;
   pad_token_id?: number;
@@ -55,7 +66,8 @@ export function readModelSpec(modelDir: string): ModelSpec {
     throw new Error(`${modelDir}/config.json is not a vision-encoder-decoder config`);
   }
   const need = (value: number | undefined, what: string): number => {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`${modelDir}: config lacks ${what}`);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new Error(`${modelDir}: config lacks ${what}`);
     return value;
   };
   const imageSide = need(config.encoder.image_size, 'encoder.image_size');
@@ -63,14 +75,21 @@ export function readModelSpec(modelDir: string): ModelSpec {
   const size =
     typeof preprocessor.size === 'number'
       ? { width: preprocessor.size, height: preprocessor.size }
-      : { width: preprocessor.size?.width ?? imageSide, height: preprocessor.size?.height ?? imageSide };
-  const eos = need(generation.eos_token_id ?? config.eos_token_id ?? config.decoder.eos_token_id, 'eos_token_id');
+      : {
+          width: preprocessor.size?.width ?? imageSide,
+          height: preprocessor.size?.height ?? imageSide,
+        };
+  const eos = need(
+    generation.eos_token_id ?? config.eos_token_id ?? config.decoder.eos_token_id,
+    'eos_token_id',
+  );
   const triple = (v: number[] | undefined, fallback: number): [number, number, number] =>
     v && v.length === 3 ? [v[0], v[1], v[2]] : [fallback, fallback, fallback];
   return {
     imageSize: size,
     rescaleFactor: preprocessor.do_rescale === false ? 1 : (preprocessor.rescale_factor ?? 1 / 255),
-    imageMean: preprocessor.do_normalize === false ? [0, 0, 0] : triple(preprocessor.image_mean, 0.5),
+    imageMean:
+      preprocessor.do_normalize === false ? [0, 0, 0] : triple(preprocessor.image_mean, 0.5),
     imageStd: preprocessor.do_normalize === false ? [1, 1, 1] : triple(preprocessor.image_std, 0.5),
     encoderSequenceLength: (imageSide / patch) ** 2 + 1,
     encoderHiddenSize: need(config.encoder.hidden_size, 'encoder.hidden_size'),
@@ -78,7 +97,10 @@ export function readModelSpec(modelDir: string): ModelSpec {
     decoderHeads: need(config.decoder.n_head, 'decoder.n_head'),
     decoderHiddenSize: need(config.decoder.n_embd, 'decoder.n_embd'),
     vocabSize: need(config.decoder.vocab_size, 'decoder.vocab_size'),
-    decoderStartTokenId: need(generation.decoder_start_token_id ?? config.decoder_start_token_id, 'decoder_start_token_id'),
+    decoderStartTokenId: need(
+      generation.decoder_start_token_id ?? config.decoder_start_token_id,
+      'decoder_start_token_id',
+    ),
     eosTokenId: eos,
     padTokenId: generation.pad_token_id ?? config.pad_token_id ?? eos,
   };

@@ -17,7 +17,9 @@ import {
 const REVISION = '0123456789abcdef0123456789abcdef01234567';
 
 /** A stand-in for the hub's resolve endpoint: HEAD/GET, LFS headers, a redirect for large files. */
-function fakeHub(options: { commit?: string; corrupt?: string } = {}): Promise<{ url: string; server: Server; hits: string[] }> {
+function fakeHub(
+  options: { commit?: string; corrupt?: string } = {},
+): Promise<{ url: string; server: Server; hits: string[] }> {
   const hits: string[] = [];
   const server = createServer((request, response) => {
     const url = new URL(request.url!, 'http://x');
@@ -41,7 +43,8 @@ function fakeHub(options: { commit?: string; corrupt?: string } = {}): Promise<{
       response.writeHead(302, { ...headers, location: `/blob/${file}` }).end();
       return;
     }
-    if (blob && options.corrupt === file) body = Buffer.concat([body.subarray(0, 100), Buffer.alloc(body.length - 100)]);
+    if (blob && options.corrupt === file)
+      body = Buffer.concat([body.subarray(0, 100), Buffer.alloc(body.length - 100)]);
     response.writeHead(200, { ...headers, 'content-length': String(body.length) });
     response.end(request.method === 'HEAD' ? undefined : body);
   });
@@ -62,14 +65,25 @@ describe('model store', () => {
     const logs: string[] = [];
     try {
       const files = requiredFiles(['q8']);
-      const manifest = await downloadModel({ modelId: 'Xenova/tiny', revision: REVISION, hubUrl: hub.url }, dir, files, (m) => logs.push(m));
+      const manifest = await downloadModel(
+        { modelId: 'Xenova/tiny', revision: REVISION, hubUrl: hub.url },
+        dir,
+        files,
+        (m) => logs.push(m),
+      );
       for (const file of files) {
         expect(readFileSync(join(dir, file))).toEqual(readFileSync(join(TINY_MODEL, file)));
-        expect(manifest.files[file].sha256).toBe(createHash('sha256').update(readFileSync(join(TINY_MODEL, file))).digest('hex'));
+        expect(manifest.files[file].sha256).toBe(
+          createHash('sha256')
+            .update(readFileSync(join(TINY_MODEL, file)))
+            .digest('hex'),
+        );
       }
       expect(JSON.parse(readFileSync(join(dir, MODEL_MANIFEST), 'utf8')).revision).toBe(REVISION);
       expect(logs.some((m) => /encoder_model_quantized\.onnx: \d+% of/.test(m))).toBe(true);
-      expect(hub.hits).toContain(`GET /Xenova/tiny/resolve/${REVISION}/onnx/decoder_model_merged_quantized.onnx`);
+      expect(hub.hits).toContain(
+        `GET /Xenova/tiny/resolve/${REVISION}/onnx/decoder_model_merged_quantized.onnx`,
+      );
     } finally {
       hub.server.close();
     }
@@ -79,7 +93,12 @@ describe('model store', () => {
     const hub = await fakeHub({ corrupt: 'onnx/encoder_model_quantized.onnx' });
     try {
       await expect(
-        downloadModel({ modelId: 'Xenova/tiny', revision: REVISION, hubUrl: hub.url }, dir, requiredFiles(['q8']), () => undefined),
+        downloadModel(
+          { modelId: 'Xenova/tiny', revision: REVISION, hubUrl: hub.url },
+          dir,
+          requiredFiles(['q8']),
+          () => undefined,
+        ),
       ).rejects.toThrow(/sha256 .* != /);
       expect(existsSync(join(dir, 'onnx', 'encoder_model_quantized.onnx'))).toBe(false);
       expect(readdirSync(join(dir, 'onnx')).filter((f) => f.endsWith('.part'))).toEqual([]);
@@ -92,7 +111,12 @@ describe('model store', () => {
     const hub = await fakeHub({ commit: 'f'.repeat(40) });
     try {
       await expect(
-        downloadModel({ modelId: 'Xenova/tiny', revision: REVISION, hubUrl: hub.url }, dir, ['config.json'], () => undefined),
+        downloadModel(
+          { modelId: 'Xenova/tiny', revision: REVISION, hubUrl: hub.url },
+          dir,
+          ['config.json'],
+          () => undefined,
+        ),
       ).rejects.toThrow(/resolved commit f{40}, expected 0123/);
     } finally {
       hub.server.close();
@@ -100,20 +124,44 @@ describe('model store', () => {
   });
 
   it('says what to do when the model is missing and remote loading is off', async () => {
-    const source = { modelId: 'Xenova/tiny', revision: REVISION, hubUrl: 'http://127.0.0.1:9', cacheDir: dir, allowRemote: false };
-    await expect(resolveModelDir(source, 'q8', () => undefined)).rejects.toThrow(ModelUnavailableError);
-    await expect(resolveModelDir(source, 'q8', () => undefined)).rejects.toThrow(/npm run model:pull.*MODEL_DIR.*ALLOW_REMOTE_MODELS=true/);
+    const source = {
+      modelId: 'Xenova/tiny',
+      revision: REVISION,
+      hubUrl: 'http://127.0.0.1:9',
+      cacheDir: dir,
+      allowRemote: false,
+    };
+    await expect(resolveModelDir(source, 'q8', () => undefined)).rejects.toThrow(
+      ModelUnavailableError,
+    );
+    await expect(resolveModelDir(source, 'q8', () => undefined)).rejects.toThrow(
+      /npm run model:pull.*MODEL_DIR.*ALLOW_REMOTE_MODELS=true/,
+    );
   });
 
   it('fails with a clear reason when the hub is unreachable', async () => {
-    const source = { modelId: 'Xenova/tiny', revision: REVISION, hubUrl: 'http://127.0.0.1:9', cacheDir: dir, allowRemote: true };
-    await expect(resolveModelDir(source, 'q8', () => undefined)).rejects.toThrow(/127\.0\.0\.1:9.*(fetch failed|ECONNREFUSED)/);
+    const source = {
+      modelId: 'Xenova/tiny',
+      revision: REVISION,
+      hubUrl: 'http://127.0.0.1:9',
+      cacheDir: dir,
+      allowRemote: true,
+    };
+    await expect(resolveModelDir(source, 'q8', () => undefined)).rejects.toThrow(
+      /127\.0\.0\.1:9.*(fetch failed|ECONNREFUSED)/,
+    );
   });
 
   it('downloads into the cache when allowed, and uses the cache afterwards without the network', async () => {
     const hub = await fakeHub();
     try {
-      const source = { modelId: 'Xenova/tiny', revision: REVISION, hubUrl: hub.url, cacheDir: dir, allowRemote: true };
+      const source = {
+        modelId: 'Xenova/tiny',
+        revision: REVISION,
+        hubUrl: hub.url,
+        cacheDir: dir,
+        allowRemote: true,
+      };
       const resolved = await resolveModelDir(source, 'fp32', () => undefined);
       expect(resolved).toBe(cachedModelDir(dir, 'Xenova/tiny', REVISION));
       hub.hits.length = 0;
@@ -125,15 +173,29 @@ describe('model store', () => {
   });
 
   it('uses MODEL_DIR as it is, and names what it lacks', async () => {
-    const source = { modelId: 'x/y', hubUrl: 'http://127.0.0.1:9', cacheDir: dir, allowRemote: true };
-    await expect(resolveModelDir({ ...source, localDir: TINY_MODEL }, 'q8', () => undefined)).resolves.toBe(TINY_MODEL);
-    await expect(resolveModelDir({ ...source, localDir: dir }, 'q8', () => undefined)).rejects.toThrow(
-      /MODEL_DIR=.* lacks config\.json.*onnx\/encoder_model_quantized\.onnx/,
-    );
+    const source = {
+      modelId: 'x/y',
+      hubUrl: 'http://127.0.0.1:9',
+      cacheDir: dir,
+      allowRemote: true,
+    };
+    await expect(
+      resolveModelDir({ ...source, localDir: TINY_MODEL }, 'q8', () => undefined),
+    ).resolves.toBe(TINY_MODEL);
+    await expect(
+      resolveModelDir({ ...source, localDir: dir }, 'q8', () => undefined),
+    ).rejects.toThrow(/MODEL_DIR=.* lacks config\.json.*onnx\/encoder_model_quantized\.onnx/);
   });
 
   it('needs a pinned revision to use the cache', async () => {
-    const source = { modelId: 'x/y', hubUrl: 'http://127.0.0.1:9', cacheDir: dir, allowRemote: true };
-    await expect(resolveModelDir(source, 'q8', () => undefined)).rejects.toThrow(/MODEL_REVISION is not set/);
+    const source = {
+      modelId: 'x/y',
+      hubUrl: 'http://127.0.0.1:9',
+      cacheDir: dir,
+      allowRemote: true,
+    };
+    await expect(resolveModelDir(source, 'q8', () => undefined)).rejects.toThrow(
+      /MODEL_REVISION is not set/,
+    );
   });
 });

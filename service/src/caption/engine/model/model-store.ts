@@ -37,7 +37,10 @@ export interface ModelManifest {
 export function requiredFiles(dtypes: ModelDtype[]): string[] {
   return [
     ...MODEL_JSON_FILES,
-    ...dtypes.flatMap((d) => [onnxFileName('encoder_model', d), onnxFileName('decoder_model_merged', d)]),
+    ...dtypes.flatMap((d) => [
+      onnxFileName('encoder_model', d),
+      onnxFileName('decoder_model_merged', d),
+    ]),
   ];
 }
 
@@ -107,7 +110,11 @@ export async function downloadModel(
   files: string[],
   log: (m: string) => void,
 ): Promise<ModelManifest> {
-  const manifest: ModelManifest = { modelId: options.modelId, revision: options.revision, files: {} };
+  const manifest: ModelManifest = {
+    modelId: options.modelId,
+    revision: options.revision,
+    files: {},
+  };
   await mkdir(dir, { recursive: true });
   for (const file of files) {
     manifest.files[file] = await downloadFile(options, dir, file, log);
@@ -127,21 +134,32 @@ async function downloadFile(
   const stallMs = options.stallTimeoutMs ?? 60_000;
   // The hub answers the resolve URL with the commit it resolved and, for large (LFS) files, their
   // sha256 and size; the bytes may come from a redirect to a CDN.
-  const head = await fetchWithTimeout(url, { method: 'HEAD', redirect: 'manual' }, stallMs, `HEAD ${url}`);
+  const head = await fetchWithTimeout(
+    url,
+    { method: 'HEAD', redirect: 'manual' },
+    stallMs,
+    `HEAD ${url}`,
+  );
   if (head.status >= 400) throw new ModelUnavailableError(`${url}: HTTP ${head.status}`);
   const commit = head.headers.get('x-repo-commit');
   if (commit && commit !== options.revision) {
-    throw new ModelUnavailableError(`${url}: hub resolved commit ${commit}, expected ${options.revision}`);
+    throw new ModelUnavailableError(
+      `${url}: hub resolved commit ${commit}, expected ${options.revision}`,
+    );
   }
   const lfsSha = head.headers.get('x-linked-etag')?.replace(/"/g, '');
-  const expectedSize = Number(head.headers.get('x-linked-size') ?? head.headers.get('content-length') ?? NaN);
+  const expectedSize = Number(
+    head.headers.get('x-linked-size') ?? head.headers.get('content-length') ?? NaN,
+  );
 
   const controller = new AbortController();
   let stall = setTimeout(() => controller.abort(), stallMs);
-  const response = await fetch(url, { signal: controller.signal, redirect: 'follow' }).catch((error: Error) => {
-    clearTimeout(stall);
-    throw new ModelUnavailableError(`${url}: ${error.message}`);
-  });
+  const response = await fetch(url, { signal: controller.signal, redirect: 'follow' }).catch(
+    (error: Error) => {
+      clearTimeout(stall);
+      throw new ModelUnavailableError(`${url}: ${error.message}`);
+    },
+  );
   if (!response.ok || !response.body) {
     clearTimeout(stall);
     throw new ModelUnavailableError(`${url}: HTTP ${response.status}`);
@@ -175,8 +193,10 @@ async function downloadFile(
   const sha256 = hash.digest('hex');
   const size = (await stat(partial)).size;
   const problems: string[] = [];
-  if (Number.isFinite(expectedSize) && size !== expectedSize) problems.push(`size ${size} != ${expectedSize}`);
-  if (lfsSha && /^[0-9a-f]{64}$/.test(lfsSha) && sha256 !== lfsSha) problems.push(`sha256 ${sha256} != ${lfsSha}`);
+  if (Number.isFinite(expectedSize) && size !== expectedSize)
+    problems.push(`size ${size} != ${expectedSize}`);
+  if (lfsSha && /^[0-9a-f]{64}$/.test(lfsSha) && sha256 !== lfsSha)
+    problems.push(`sha256 ${sha256} != ${lfsSha}`);
   if (file.endsWith('.json')) {
     try {
       JSON.parse(readFileSync(partial, 'utf8'));
@@ -189,11 +209,18 @@ async function downloadFile(
     throw new ModelUnavailableError(`${url}: check failed: ${problems.join('; ')}`);
   }
   await rename(partial, target);
-  log(`${file}: ${(size / 1e6).toFixed(1)} MB in ${((Date.now() - started) / 1000).toFixed(1)} s, sha256 ${sha256.slice(0, 12)}…`);
+  log(
+    `${file}: ${(size / 1e6).toFixed(1)} MB in ${((Date.now() - started) / 1000).toFixed(1)} s, sha256 ${sha256.slice(0, 12)}…`,
+  );
   return { size, sha256 };
 }
 
-async function fetchWithTimeout(url: string, init: RequestInit, ms: number, what: string): Promise<Response> {
+async function fetchWithTimeout(
+  url: string,
+  init: RequestInit,
+  ms: number,
+  what: string,
+): Promise<Response> {
   try {
     return await fetch(url, { ...init, signal: AbortSignal.timeout(ms) });
   } catch (error) {

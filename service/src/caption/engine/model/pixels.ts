@@ -8,7 +8,9 @@ export function normalizePixels(rgb: Uint8Array, spec: ModelSpec): Float32Array 
   const { width, height } = spec.imageSize;
   const plane = width * height;
   if (rgb.length !== plane * 3) {
-    throw new Error(`expected ${width}x${height} RGB (${plane * 3} bytes), got ${rgb.length} bytes`);
+    throw new Error(
+      `expected ${width}x${height} RGB (${plane * 3} bytes), got ${rgb.length} bytes`,
+    );
   }
   const out = new Float32Array(plane * 3);
   for (let c = 0; c < 3; c++) {

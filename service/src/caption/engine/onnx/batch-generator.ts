@@ -10,7 +10,12 @@ export interface StepModel {
   readonly stepReadsEncoderStates: boolean;
   encode(pixels: Float32Array, images: number): Promise<ort.Tensor>;
   crossAttention(states: ort.Tensor): Promise<TensorMap>;
-  decodeStep(inputIds: number[], past: ort.Tensor[], hoisted: TensorMap, states?: ort.Tensor): Promise<StepOutput>;
+  decodeStep(
+    inputIds: number[],
+    past: ort.Tensor[],
+    hoisted: TensorMap,
+    states?: ort.Tensor,
+  ): Promise<StepOutput>;
   emptyPast(rows: number): ort.Tensor[];
 }
 
@@ -80,7 +85,9 @@ export async function generateBatch(
   let rowStates: ort.Tensor | undefined;
   const layoutRows = () => {
     rowImages = active.flatMap((a) => new Array<number>(a.search.rowCount).fill(a.image));
-    rowHoisted = Object.fromEntries(Object.entries(hoisted).map(([name, t]) => [name, gatherRows(t, rowImages)]));
+    rowHoisted = Object.fromEntries(
+      Object.entries(hoisted).map(([name, t]) => [name, gatherRows(t, rowImages)]),
+    );
     rowStates = model.stepReadsEncoderStates ? gatherRows(states, rowImages) : undefined;
   };
   layoutRows();

@@ -21,7 +21,10 @@ export async function compareDecoders(
   spec: ModelSpec,
   { batch, steps }: { batch: number; steps: number },
 ): Promise<Equivalence> {
-  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', interOpNumThreads: 1 };
+  const options: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    interOpNumThreads: 1,
+  };
   const [stock, once, step] = await Promise.all([
     ort.InferenceSession.create(stockBytes, options),
     ort.InferenceSession.create(onceBytes, options),
@@ -32,11 +35,14 @@ export async function compareDecoders(
     const onceOut = await once.run({ [ENCODER_STATE_INPUT]: states });
     for (const name of once.outputNames) {
       if (onceOut[name].dims[0] !== batch) {
-        throw new Error(`hoisted value ${name} is not batch-major (dims ${onceOut[name].dims.join('x')})`);
+        throw new Error(
+          `hoisted value ${name} is not batch-major (dims ${onceOut[name].dims.join('x')})`,
+        );
       }
     }
     const headDim = spec.decoderHiddenSize / spec.decoderHeads;
-    const emptyPast = () => new ort.Tensor('float32', new Float32Array(0), [batch, spec.decoderHeads, 0, headDim]);
+    const emptyPast = () =>
+      new ort.Tensor('float32', new Float32Array(0), [batch, spec.decoderHeads, 0, headDim]);
     let stockPast: Record<string, ort.Tensor> = {};
     let ourPast: Record<string, ort.Tensor> = {};
     for (let layer = 0; layer < spec.decoderLayers; layer++) {
@@ -49,7 +55,11 @@ export async function compareDecoders(
     let maxDiff = 0;
     for (let s = 0; s < steps; s++) {
       const inputIds = new ort.Tensor('int64', BigInt64Array.from(tokens.map(BigInt)), [batch, 1]);
-      const stockFeeds: Record<string, ort.Tensor> = { input_ids: inputIds, [ENCODER_STATE_INPUT]: states, ...stockPast };
+      const stockFeeds: Record<string, ort.Tensor> = {
+        input_ids: inputIds,
+        [ENCODER_STATE_INPUT]: states,
+        ...stockPast,
+      };
       if (stock.inputNames.includes('use_cache_branch')) {
         stockFeeds.use_cache_branch = new ort.Tensor('bool', [s > 0], [1]);
       }
@@ -72,10 +82,13 @@ export async function compareDecoders(
   }
 }
 
-function presentsAsPast(outputs: ort.InferenceSession.OnnxValueMapType): Record<string, ort.Tensor> {
+function presentsAsPast(
+  outputs: ort.InferenceSession.OnnxValueMapType,
+): Record<string, ort.Tensor> {
   const past: Record<string, ort.Tensor> = {};
   for (const [name, value] of Object.entries(outputs)) {
-    if (name.startsWith('present.')) past[name.replace('present.', 'past_key_values.')] = value as ort.Tensor;
+    if (name.startsWith('present.'))
+      past[name.replace('present.', 'past_key_values.')] = value as ort.Tensor;
   }
   return past;
 }

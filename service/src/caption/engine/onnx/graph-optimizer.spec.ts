@@ -40,18 +40,26 @@ describe.each(['fp32', 'q8'] as ModelDtype[])('graph optimizer on the tiny %s de
     expect(split.hoisted).toHaveLength(2 * spec.decoderLayers);
     expect(split.once.input.map((i) => i.name)).toEqual([ENCODER_STATE_INPUT]);
     const heavy = new Set(['MatMul', 'Gemm', 'MatMulInteger']);
-    expect(split.once.node.filter((n) => heavy.has(n.opType)).length).toBeGreaterThanOrEqual(spec.decoderLayers);
+    expect(split.once.node.filter((n) => heavy.has(n.opType)).length).toBeGreaterThanOrEqual(
+      spec.decoderLayers,
+    );
     // The step graph reads the encoder states only for their shape...
     const readers = split.perStep.node.filter((n) => n.input.includes(ENCODER_STATE_INPUT));
     expect(readers.map((n) => n.opType).every((op) => op === 'Shape' || op === 'Size')).toBe(true);
     // ...and nothing left in it could have been computed once: every node that uses a hoisted
     // value also depends on the tokens or the cache.
-    const perToken = new Set(['input_ids', ...split.perStep.input.map((i) => i.name).filter((n) => n.startsWith('past_key_values'))]);
+    const perToken = new Set([
+      'input_ids',
+      ...split.perStep.input.map((i) => i.name).filter((n) => n.startsWith('past_key_values')),
+    ]);
     for (const node of split.perStep.node) {
       if (node.input.some((x) => perToken.has(x))) node.output.forEach((o) => perToken.add(o));
     }
     const invariantUsers = split.perStep.node.filter(
-      (n) => n.input.some((x) => split.hoisted.includes(x)) && !n.input.some((x) => perToken.has(x)) && n.opType !== 'Shape',
+      (n) =>
+        n.input.some((x) => split.hoisted.includes(x)) &&
+        !n.input.some((x) => perToken.has(x)) &&
+        n.opType !== 'Shape',
     );
     expect(invariantUsers.map((n) => n.name)).toEqual([]);
   });
@@ -65,7 +73,13 @@ describe.each(['fp32', 'q8'] as ModelDtype[])('graph optimizer on the tiny %s de
 
   it('gives the stock logits (within 1e-4) over 20 greedy steps, batch 3', async () => {
     const optimized = await optimizeDecoder(decodeModel(stockBytes, dtype));
-    const result = await compareDecoders(stockBytes, optimized.onceBytes, optimized.stepBytes, spec, { batch: 3, steps: 20 });
+    const result = await compareDecoders(
+      stockBytes,
+      optimized.onceBytes,
+      optimized.stepBytes,
+      spec,
+      { batch: 3, steps: 20 },
+    );
     expect(result.maxAbsLogitDiff).toBeLessThanOrEqual(1e-4);
     expect(result.steps).toBe(20);
   });
@@ -83,7 +97,11 @@ describe('signed int8 encoder weights', () => {
       .filter((n) => model.graph.initializer.find((t) => t.name === n.input[1])?.dataType === 2);
     expect(uint8Left).toHaveLength(0);
     if (!cpuHasVnni()) return; // without VNNI the int8 kernel may saturate; the engine then skips this
-    const pixels = new ort.Tensor('float32', Float32Array.from({ length: 3 * 224 * 224 }, (_, i) => Math.sin(i)), [1, 3, 224, 224]);
+    const pixels = new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: 3 * 224 * 224 }, (_, i) => Math.sin(i)),
+      [1, 3, 224, 224],
+    );
     const run = async (source: Uint8Array) => {
       const session = await ort.InferenceSession.create(source);
       const out = await session.run({ pixel_values: pixels });

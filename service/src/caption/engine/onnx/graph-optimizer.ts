@@ -48,7 +48,9 @@ export function extractDecoderWithPast(model: Model): Graph {
   if (!thenBranch) throw new Error('use_cache_branch If has no then_branch');
   const others = graph.node.filter((n) => n !== ifNode);
   if (others.some((n) => n.input.includes(USE_CACHE_BRANCH))) {
-    throw new Error('use_cache_branch is used outside the If; cannot take the with-past branch alone');
+    throw new Error(
+      'use_cache_branch is used outside the If; cannot take the with-past branch alone',
+    );
   }
   // The branch's outputs become the outer graph's outputs under the outer names.
   const rename = new Map(thenBranch.output.map((o, i) => [o.name, ifNode.output[i]]));
@@ -138,7 +140,13 @@ export function hoistInvariant(graph: Graph, invariantInput = ENCODER_STATE_INPU
   }
   const hoisted = [...hoistedNeeded].sort();
   const ordered = (set: Set<number>) => [...set].sort((a, b) => a - b).map((i) => graph.node[i]);
-  const once = subgraph(graph, 'decoder_once_per_image', ordered(onceNodes), [invariantInput], hoisted);
+  const once = subgraph(
+    graph,
+    'decoder_once_per_image',
+    ordered(onceNodes),
+    [invariantInput],
+    hoisted,
+  );
   const stepNodeList = ordered(stepNodes);
   const stepReads = new Set(stepNodeList.flatMap((n) => n.input));
   const stepInputs = graph.input
@@ -196,8 +204,7 @@ function subgraph(
   const declared = new Map(
     [...graph.input, ...graph.output, ...graph.valueInfo].map((v) => [v.name, v]),
   );
-  const info = (value: string) =>
-    declared.get(value) ?? valueInfo(value);
+  const info = (value: string) => declared.get(value) ?? valueInfo(value);
   return createGraph({
     name,
     node: nodes,
@@ -219,12 +226,15 @@ function subgraph(
 export function foldWeightTransforms(graph: Graph): number {
   const inits = new Map(graph.initializer.map((t) => [t.name, t]));
   const consumers = new Map<string, Node[]>();
-  for (const n of graph.node) for (const x of n.input) consumers.set(x, [...(consumers.get(x) ?? []), n]);
+  for (const n of graph.node)
+    for (const x of n.input) consumers.set(x, [...(consumers.get(x) ?? []), n]);
   const graphOutputs = new Set(graph.output.map((o) => o.name));
   const kept: Node[] = [];
   let folded = 0;
   for (const node of graph.node) {
-    const result = node.input.every((x) => x === '' || inits.has(x)) ? evaluate(node, inits, consumers) : null;
+    const result = node.input.every((x) => x === '' || inits.has(x))
+      ? evaluate(node, inits, consumers)
+      : null;
     if (result && !graphOutputs.has(node.output[0])) {
       inits.set(node.output[0], result);
       folded++;
@@ -239,7 +249,11 @@ export function foldWeightTransforms(graph: Graph): number {
   return folded;
 }
 
-function evaluate(node: Node, inits: Map<string, Tensor>, consumers: Map<string, Node[]>): Tensor | null {
+function evaluate(
+  node: Node,
+  inits: Map<string, Tensor>,
+  consumers: Map<string, Node[]>,
+): Tensor | null {
   const out = node.output[0];
   if (node.opType === 'Transpose') {
     const source = inits.get(node.input[0])!;
@@ -249,12 +263,14 @@ function evaluate(node: Node, inits: Map<string, Tensor>, consumers: Map<string,
     const values = tensorValues(source);
     const [rows, cols] = shape;
     const result = new (values.constructor as new (n: number) => typeof values)(values.length);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) result[c * rows + r] = values[r * cols + c];
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < cols; c++) result[c * rows + r] = values[r * cols + c];
     return makeTensor(out, source.dataType, [cols, rows], result);
   }
   if (node.opType === 'DequantizeLinear') {
     const users = consumers.get(out) ?? [];
-    if (users.length === 0 || !users.every((u) => u.opType === 'MatMul' || u.opType === 'Gemm')) return null;
+    if (users.length === 0 || !users.every((u) => u.opType === 'MatMul' || u.opType === 'Gemm'))
+      return null;
     const source = inits.get(node.input[0])!;
     if (source.dataType !== DataType.INT8 && source.dataType !== DataType.UINT8) return null;
     const scale = tensorValues(inits.get(node.input[1])!);
@@ -283,7 +299,8 @@ export function signMatMulIntegerWeights(graph: Graph): number {
   graph.node.forEach((node) =>
     node.input.forEach((x, slot) => users.set(x, [...(users.get(x) ?? []), { node, slot }])),
   );
-  const isUint8 = (name: string | undefined) => !!name && inits.get(name)?.dataType === DataType.UINT8;
+  const isUint8 = (name: string | undefined) =>
+    !!name && inits.get(name)?.dataType === DataType.UINT8;
   const onlyUsedAs = (name: string, slot: number) =>
     (users.get(name) ?? []).every((u) => u.node.opType === 'MatMulInteger' && u.slot === slot);
   let candidates = new Set(
@@ -297,7 +314,7 @@ export function signMatMulIntegerWeights(graph: Graph): number {
     ),
   );
   // A weight or zero point shared by several nodes can only change if all of them change.
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const node of candidates) {
       const partners = [...users.get(node.input[1])!, ...users.get(node.input[3])!];

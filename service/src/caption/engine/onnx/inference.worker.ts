@@ -17,7 +17,8 @@ const port = parentPort;
 if (!port) throw new Error('inference.worker must run as a worker thread');
 
 const init = workerData as WorkerInit;
-const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []) =>
+  port.postMessage(message, transfer);
 const cancelled = new Set<string>();
 const queue: WorkerJob[][] = [];
 let model: OnnxCaptionModel | undefined;
@@ -72,13 +73,18 @@ async function drain(): Promise<void> {
   if (running || !model || !tokenizer) return;
   running = true;
   try {
-    for (let jobs = queue.shift(); jobs; jobs = queue.shift()) await runBatch(model, tokenizer, jobs);
+    for (let jobs = queue.shift(); jobs; jobs = queue.shift())
+      await runBatch(model, tokenizer, jobs);
   } finally {
     running = false;
   }
 }
 
-async function runBatch(loaded: OnnxCaptionModel, words: GPT2Tokenizer, jobs: WorkerJob[]): Promise<void> {
+async function runBatch(
+  loaded: OnnxCaptionModel,
+  words: GPT2Tokenizer,
+  jobs: WorkerJob[],
+): Promise<void> {
   const live = jobs.filter((job) => {
     if (!cancelled.delete(job.id)) return true;
     send({ type: 'cancelled', id: job.id });

@@ -46,7 +46,9 @@ describe('findOrPrepare', () => {
 
   it('rejects a model folder without the decoder', async () => {
     rmSync(join(model, 'onnx', 'decoder_model_merged.onnx'));
-    await expect(findOrPrepare(model, 'fp32', cache, log)).rejects.toThrow(/missing model file .*decoder_model_merged\.onnx/);
+    await expect(findOrPrepare(model, 'fp32', cache, log)).rejects.toThrow(
+      /missing model file .*decoder_model_merged\.onnx/,
+    );
     expect(existsSync(join(model, 'optimized', 'fp32', 'manifest.json'))).toBe(false);
     expect(readFileSync(join(model, 'config.json'), 'utf8')).toContain('vision-encoder-decoder');
   });

@@ -20,7 +20,15 @@ import {
   hoistInvariant,
 } from './graph-optimizer';
 import { compareDecoders } from './decoder-equivalence';
-import { Graph, Model, createNode, decodeModel, encodeModel, onnx, tensorValueInfo } from './onnx-proto';
+import {
+  Graph,
+  Model,
+  createNode,
+  decodeModel,
+  encodeModel,
+  onnx,
+  tensorValueInfo,
+} from './onnx-proto';
 
 export const PREPARED_FORMAT = 3;
 /** The optimized graphs must reproduce the stock decoder's logits within this. */
@@ -68,11 +76,15 @@ const ONCE_FILE = 'decoder_once.onnx';
 const STEP_FILE = 'decoder_step.onnx';
 const MANIFEST_FILE = 'manifest.json';
 
-export function sourceFiles(modelDir: string, dtype: ModelDtype): { encoder: string; decoder: string } {
+export function sourceFiles(
+  modelDir: string,
+  dtype: ModelDtype,
+): { encoder: string; decoder: string } {
   const encoder = onnxFileName('encoder_model', dtype);
   const merged = onnxFileName('decoder_model_merged', dtype);
   const withPast = onnxFileName('decoder_with_past_model', dtype);
-  const decoder = existsSync(join(modelDir, merged)) || !existsSync(join(modelDir, withPast)) ? merged : withPast;
+  const decoder =
+    existsSync(join(modelDir, merged)) || !existsSync(join(modelDir, withPast)) ? merged : withPast;
   return { encoder, decoder };
 }
 
@@ -120,13 +132,18 @@ export async function prepareModel(
     `split ${names.decoder}: ${optimized.hoistedNodes} nodes run once per image, ` +
       `${hoisted.length} values hoisted, ${optimized.folded} weight transforms folded (${Date.now() - started} ms)`,
   );
-  const verification = await compareDecoders(decoderBytes, onceBytes, stepBytes, spec, { batch: 2, steps: 4 });
+  const verification = await compareDecoders(decoderBytes, onceBytes, stepBytes, spec, {
+    batch: 2,
+    steps: 4,
+  });
   if (!(verification.maxAbsLogitDiff <= LOGIT_TOLERANCE)) {
     throw new Error(
       `optimized decoder differs from ${names.decoder}: max |logit diff| ${verification.maxAbsLogitDiff} > ${LOGIT_TOLERANCE}`,
     );
   }
-  log(`verified: max |logit diff| ${verification.maxAbsLogitDiff} over ${verification.steps} steps`);
+  log(
+    `verified: max |logit diff| ${verification.maxAbsLogitDiff} over ${verification.steps} steps`,
+  );
   const manifest: PreparedManifest = {
     format: PREPARED_FORMAT,
     dtype,
@@ -163,7 +180,13 @@ function addLogSoftmaxOutput(step: Graph): void {
       attribute: [],
     }),
   );
-  step.output.push(tensorValueInfo(LOG_PROBS_OUTPUT, onnx.TensorProto.DataType.FLOAT, ['batch_size', 'decoder_sequence_length', 'vocab']));
+  step.output.push(
+    tensorValueInfo(LOG_PROBS_OUTPUT, onnx.TensorProto.DataType.FLOAT, [
+      'batch_size',
+      'decoder_sequence_length',
+      'vocab',
+    ]),
+  );
 }
 
 export interface OptimizedDecoder {
@@ -192,7 +215,12 @@ export async function optimizeDecoder(stock: Model): Promise<OptimizedDecoder> {
   };
 }
 
-function prepared(modelDir: string, dtype: ModelDtype, dir: string, manifest: PreparedManifest): PreparedModel {
+function prepared(
+  modelDir: string,
+  dtype: ModelDtype,
+  dir: string,
+  manifest: PreparedManifest,
+): PreparedModel {
   return {
     modelDir,
     dtype,
@@ -286,7 +314,9 @@ const ELEM_TYPES: Record<string, number> = {
 
 /** ORT infers the hoisted values' types; graph inputs must declare them. */
 async function hoistedTypes(onceModel: Model, names: string[]): Promise<HoistedValue[]> {
-  const session = await ort.InferenceSession.create(encodeModel(onceModel), { graphOptimizationLevel: 'basic' });
+  const session = await ort.InferenceSession.create(encodeModel(onceModel), {
+    graphOptimizationLevel: 'basic',
+  });
   try {
     return names.map((name) => {
       const meta = session.outputMetadata.find((m) => m.name === name);
@@ -302,12 +332,14 @@ function declareHoisted(once: Graph, step: Graph, hoisted: HoistedValue[]): void
   const typed = new Map(
     hoisted.map((h, i) => {
       const elemType = ELEM_TYPES[h.type];
-      if (elemType === undefined) throw new Error(`hoisted value ${h.name} has unsupported type ${h.type}`);
-      const shape = Array.from({ length: h.rank }, (_, d) => (d === 0 ? 'batch_size' : `hoisted_${i}_dim_${d}`));
+      if (elemType === undefined)
+        throw new Error(`hoisted value ${h.name} has unsupported type ${h.type}`);
+      const shape = Array.from({ length: h.rank }, (_, d) =>
+        d === 0 ? 'batch_size' : `hoisted_${i}_dim_${d}`,
+      );
       return [h.name, tensorValueInfo(h.name, elemType, shape)];
     }),
   );
   once.output = once.output.map((o) => typed.get(o.name) ?? o);
   step.input = step.input.map((i) => typed.get(i.name) ?? i);
 }
-

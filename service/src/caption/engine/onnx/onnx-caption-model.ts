@@ -90,9 +90,18 @@ export class OnnxCaptionModel {
     return hoisted;
   }
 
-  async decodeStep(inputIds: number[], past: ort.Tensor[], hoisted: TensorMap, states?: ort.Tensor): Promise<StepOutput> {
+  async decodeStep(
+    inputIds: number[],
+    past: ort.Tensor[],
+    hoisted: TensorMap,
+    states?: ort.Tensor,
+  ): Promise<StepOutput> {
     const feeds: TensorMap = {
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(inputIds, (t) => BigInt(t)), [inputIds.length, 1]),
+      input_ids: new ort.Tensor(
+        'int64',
+        BigInt64Array.from(inputIds, (t) => BigInt(t)),
+        [inputIds.length, 1],
+      ),
       ...hoisted,
     };
     this.pastNames.forEach((name, i) => (feeds[name] = past[i]));
@@ -115,7 +124,13 @@ export class OnnxCaptionModel {
 
   emptyPast(rows: number): ort.Tensor[] {
     return this.pastNames.map(
-      () => new ort.Tensor('float32', new Float32Array(0), [rows, this.spec.decoderHeads, 0, this.headDim]),
+      () =>
+        new ort.Tensor('float32', new Float32Array(0), [
+          rows,
+          this.spec.decoderHeads,
+          0,
+          this.headDim,
+        ]),
     );
   }
 
@@ -124,9 +139,18 @@ export class OnnxCaptionModel {
   }
 }
 
-function lastPosition(data: Float32Array, rows: number, positions: number, vocab: number): Float32Array {
+function lastPosition(
+  data: Float32Array,
+  rows: number,
+  positions: number,
+  vocab: number,
+): Float32Array {
   const out = new Float32Array(rows * vocab);
-  for (let r = 0; r < rows; r++) out.set(data.subarray(((r + 1) * positions - 1) * vocab, (r + 1) * positions * vocab), r * vocab);
+  for (let r = 0; r < rows; r++)
+    out.set(
+      data.subarray(((r + 1) * positions - 1) * vocab, (r + 1) * positions * vocab),
+      r * vocab,
+    );
   return out;
 }
 

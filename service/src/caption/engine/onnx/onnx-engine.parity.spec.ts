@@ -18,7 +18,8 @@ import { prepareModel } from './model-preparer';
 import { OnnxCaptionModel, gatherRows } from './onnx-caption-model';
 
 function toOptions(hf: Record<string, number | boolean | string>): DecodingOptions {
-  const maxNew = typeof hf.max_new_tokens === 'number' ? hf.max_new_tokens : (hf.max_length as number) - 1;
+  const maxNew =
+    typeof hf.max_new_tokens === 'number' ? hf.max_new_tokens : (hf.max_length as number) - 1;
   return {
     maxNewTokens: maxNew,
     minNewTokens: (hf.min_new_tokens as number) ?? 0,
@@ -30,7 +31,10 @@ function toOptions(hf: Record<string, number | boolean | string>): DecodingOptio
   };
 }
 
-async function caption(model: OnnxCaptionModel, items: BatchItem[]): Promise<Map<string, number[]>> {
+async function caption(
+  model: OnnxCaptionModel,
+  items: BatchItem[],
+): Promise<Map<string, number[]>> {
   const results = new Map<string, number[]>();
   await generateBatch(
     model,
@@ -59,7 +63,8 @@ describe.each([
     dir = copyModel(source);
     const prepared = await prepareModel(dir, 'fp32', `${dir}/optimized/fp32`, () => undefined);
     model = await OnnxCaptionModel.load(prepared, 1);
-    for (const image of golden.images) pixels.set(image, normalizePixels(await referencePixels(image), model.spec));
+    for (const image of golden.images)
+      pixels.set(image, normalizePixels(await referencePixels(image), model.spec));
   });
 
   afterAll(async () => {
@@ -67,18 +72,30 @@ describe.each([
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(Object.keys(golden.settings))('%s: each image alone gives the golden ids', async (setting) => {
-    const { options, ids } = golden.settings[setting];
-    for (const image of golden.images) {
-      const out = await caption(model, [{ id: image, pixels: pixels.get(image)!, options: toOptions(options) }]);
-      expect({ image, ids: out.get(image) }).toEqual({ image, ids: ids[image] });
-    }
-  });
+  it.each(Object.keys(golden.settings))(
+    '%s: each image alone gives the golden ids',
+    async (setting) => {
+      const { options, ids } = golden.settings[setting];
+      for (const image of golden.images) {
+        const out = await caption(model, [
+          { id: image, pixels: pixels.get(image)!, options: toOptions(options) },
+        ]);
+        expect({ image, ids: out.get(image) }).toEqual({ image, ids: ids[image] });
+      }
+    },
+  );
 
-  it.each(Object.keys(golden.settings))('%s: all images in one batch give the golden ids', async (setting) => {
-    const { options, ids } = golden.settings[setting];
-    const items = golden.images.map((image) => ({ id: image, pixels: pixels.get(image)!, options: toOptions(options) }));
-    const out = await caption(model, items);
-    expect(Object.fromEntries(out)).toEqual(ids);
-  });
+  it.each(Object.keys(golden.settings))(
+    '%s: all images in one batch give the golden ids',
+    async (setting) => {
+      const { options, ids } = golden.settings[setting];
+      const items = golden.images.map((image) => ({
+        id: image,
+        pixels: pixels.get(image)!,
+        options: toOptions(options),
+      }));
+      const out = await caption(model, items);
+      expect(Object.fromEntries(out)).toEqual(ids);
+    },
+  );
 });

@@ -117,8 +117,10 @@ export class OnnxEngine implements CaptionEngine {
         else this.failWorker(slot, error);
       });
       worker.on('exit', (code) => {
-        if (!ready) reject(new Error(`inference worker exited with code ${code} while loading the model`));
-        else if (!this.disposed) this.failWorker(slot, new Error(`inference worker exited with code ${code}`));
+        if (!ready)
+          reject(new Error(`inference worker exited with code ${code} while loading the model`));
+        else if (!this.disposed)
+          this.failWorker(slot, new Error(`inference worker exited with code ${code}`));
       });
     });
   }
@@ -137,14 +139,18 @@ export class OnnxEngine implements CaptionEngine {
         this.settle(slot, message.id)?.onCancelled(message.id);
         return;
       case 'failed':
-        for (const id of message.ids) this.settle(slot, id)?.onError(id, new Error(message.message));
+        for (const id of message.ids)
+          this.settle(slot, id)?.onError(id, new Error(message.message));
         return;
       case 'disposed':
         return;
       case 'batch-done':
         // Anything still pending was neither answered nor failed: a bug, not a silent loss.
         for (const id of [...slot.pending.keys()]) {
-          this.settle(slot, id)?.onError(id, new Error('inference worker finished the batch without an answer'));
+          this.settle(slot, id)?.onError(
+            id,
+            new Error('inference worker finished the batch without an answer'),
+          );
         }
         slot.busy = false;
         slot.batchDone?.();
@@ -169,7 +175,9 @@ export class OnnxEngine implements CaptionEngine {
     if (this.disposed) return;
     // Replace the lost worker so capacity recovers; if that fails too the engine has no slots
     // and readiness reports it.
-    this.startWorker().catch((e: Error) => this.options.log(`could not restart inference worker: ${e.message}`));
+    this.startWorker().catch((e: Error) =>
+      this.options.log(`could not restart inference worker: ${e.message}`),
+    );
   }
 }
 
@@ -180,5 +188,7 @@ function workerEntry(): string {
 }
 
 function workerLoader(): { execArgv?: string[] } {
-  return workerEntry().endsWith('.ts') ? { execArgv: ['--require', 'ts-node/register/transpile-only'] } : {};
+  return workerEntry().endsWith('.ts')
+    ? { execArgv: ['--require', 'ts-node/register/transpile-only'] }
+    : {};
 }

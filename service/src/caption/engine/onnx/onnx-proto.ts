@@ -75,7 +75,9 @@ export function decodeModel(bytes: Uint8Array, label: string): Model {
   );
   if (external) {
     // Models over 2 GB keep weights in side files; the published model is far below that.
-    throw new Error(`${label}: initializer ${external.name} uses external data, which is not supported`);
+    throw new Error(
+      `${label}: initializer ${external.name} uses external data, which is not supported`,
+    );
   }
   return model;
 }
@@ -118,7 +120,9 @@ export function tensorValues(tensor: Tensor): TypedArray {
       if (raw && raw.length) return new Int32Array(copyBytes(raw).buffer, 0, count);
       return Int32Array.from(tensor.int32Data);
     default:
-      throw new Error(`initializer ${tensor.name}: data type ${tensor.dataType} not supported here`);
+      throw new Error(
+        `initializer ${tensor.name}: data type ${tensor.dataType} not supported here`,
+      );
   }
 }
 
@@ -128,7 +132,12 @@ function copyBytes(raw: Uint8Array): Uint8Array {
   return out;
 }
 
-export function makeTensor(name: string, dataType: number, shape: number[], values: TypedArray): Tensor {
+export function makeTensor(
+  name: string,
+  dataType: number,
+  shape: number[],
+  values: TypedArray,
+): Tensor {
   return onnx.TensorProto.create({
     name,
     dataType,
@@ -137,7 +146,11 @@ export function makeTensor(name: string, dataType: number, shape: number[], valu
   }) as unknown as Tensor;
 }
 
-export function tensorValueInfo(name: string, elemType: number, shape: (number | string)[]): ValueInfo {
+export function tensorValueInfo(
+  name: string,
+  elemType: number,
+  shape: (number | string)[],
+): ValueInfo {
   return onnx.ValueInfoProto.create({
     name,
     type: {

@@ -18,9 +18,7 @@ export interface WorkerJob {
 }
 
 export type HostMessage =
-  | { type: 'batch'; jobs: WorkerJob[] }
-  | { type: 'cancel'; id: string }
-  | { type: 'dispose' };
+  { type: 'batch'; jobs: WorkerJob[] } | { type: 'cancel'; id: string } | { type: 'dispose' };
 
 export interface WorkerReady {
   type: 'ready';
