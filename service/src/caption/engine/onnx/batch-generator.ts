@@ -8,6 +8,8 @@ import { StepOutput, TensorMap } from './onnx-caption-model';
 export interface StepModel {
   readonly spec: ModelSpec;
   readonly stepReadsEncoderStates: boolean;
+  /** The step graph takes cross-attention values once per image and broadcasts them over beams. */
+  readonly hoistedPerImage: boolean;
   encode(pixels: Float32Array, images: number): Promise<ort.Tensor>;
   crossAttention(states: ort.Tensor): Promise<TensorMap>;
   decodeStep(

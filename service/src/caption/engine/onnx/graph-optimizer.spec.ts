@@ -15,7 +15,7 @@ import {
   hoistInvariant,
   signMatMulIntegerWeights,
 } from './graph-optimizer';
-import { cpuHasVnni } from './onnx-caption-model';
+import { cpuHasVnni } from './cpu-features';
 import { decodeModel, encodeModel } from './onnx-proto';
 import { compareDecoders } from './decoder-equivalence';
 import { optimizeDecoder } from './model-preparer';

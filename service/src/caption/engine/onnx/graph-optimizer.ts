@@ -15,6 +15,7 @@ import {
   createNode,
   dims,
   hasSubgraph,
+  intAttribute,
   makeTensor,
   newModelLike,
   tensorValues,
@@ -258,7 +259,7 @@ function evaluate(
   if (node.opType === 'Transpose') {
     const source = inits.get(node.input[0])!;
     const shape = dims(source);
-    const perm = node.attribute.find((a) => a.name === 'perm')?.ints.map(Number) ?? [1, 0];
+    const perm = node.attribute.find((a) => a.name === 'perm')?.ints?.map(Number) ?? [1, 0];
     if (shape.length !== 2 || perm[0] !== 1 || perm[1] !== 0) return null;
     const values = tensorValues(source);
     const [rows, cols] = shape;
@@ -341,6 +342,99 @@ function replaceInitializer(graph: Graph, inits: Map<string, Tensor>, tensor: Te
   const index = graph.initializer.findIndex((t) => t.name === tensor.name);
   graph.initializer[index] = tensor;
   inits.set(tensor.name, tensor);
+}
+
+/**
+ * Beams of one image attend to the same encoder states, so their cross-attention keys/values
+ * are equal. Rather than copying them per beam (and reading every copy at every step), each
+ * matmul against a hoisted value broadcasts over the beams: the per-row operand [rows, ...] is
+ * viewed as [images, beams, ...] and the hoisted operand [images, ...] as [images, 1, ...]; the
+ * product is viewed back as [rows, ...]. Feeding the hoisted values per row (images = rows,
+ * beams = 1) still works, for batches whose images have different beam counts.
+ * Returns false, changing nothing, unless every use of every hoisted value is such a matmul.
+ */
+export function broadcastHoistedOverBeams(graph: Graph, hoisted: string[]): boolean {
+  const names = new Set(hoisted);
+  const uses = graph.node.flatMap((node) =>
+    node.input.map((value, slot) => ({ node, value, slot })).filter((u) => names.has(u.value)),
+  );
+  if (uses.length === 0 || uses.some((u) => u.node.opType !== 'MatMul' || u.slot !== 1))
+    return false;
+  if (graph.output.some((o) => names.has(o.name))) return false;
+
+  const constant = (name: string, value: bigint) =>
+    makeTensor(name, DataType.INT64, [1], BigInt64Array.of(value));
+  const prefix = 'caption_service/beam_broadcast';
+  graph.initializer.push(
+    constant(`${prefix}/zero`, 0n),
+    constant(`${prefix}/one`, 1n),
+    constant(`${prefix}/minus_one`, -1n),
+    constant(`${prefix}/last`, -1n),
+    constant(`${prefix}/end`, 9_223_372_036_854_775_807n),
+  );
+  const node = (
+    name: string,
+    opType: string,
+    input: string[],
+    output: string[],
+    attribute: Node['attribute'] = [],
+  ) => createNode({ name, opType, domain: '', input, output, attribute });
+  const rewritten: Node[] = [];
+  for (const original of graph.node) {
+    const use = uses.find((u) => u.node === original);
+    if (!use) {
+      rewritten.push(original);
+      continue;
+    }
+    const [rows, shared] = original.input;
+    const out = original.output[0];
+    const v = (what: string) => `${prefix}/${original.name || out}/${what}`;
+    rewritten.push(
+      node(v('rows_shape'), 'Shape', [rows], [v('rows_shape')]),
+      node(v('shared_shape'), 'Shape', [shared], [v('shared_shape')]),
+      // [images] + [-1] + rows_shape[1:]  ->  rows viewed as [images, beams, ...]
+      node(
+        v('images'),
+        'Slice',
+        [v('shared_shape'), `${prefix}/zero`, `${prefix}/one`],
+        [v('images')],
+      ),
+      node(
+        v('row_tail'),
+        'Slice',
+        [v('rows_shape'), `${prefix}/one`, `${prefix}/end`],
+        [v('row_tail')],
+      ),
+      node(
+        v('grouped_shape'),
+        'Concat',
+        [v('images'), `${prefix}/minus_one`, v('row_tail')],
+        [v('grouped_shape')],
+        [intAttribute('axis', 0)],
+      ),
+      node(v('grouped'), 'Reshape', [rows, v('grouped_shape')], [v('grouped')]),
+      node(v('shared_1'), 'Unsqueeze', [shared, `${prefix}/one`], [v('shared_1')]),
+      node(v('product'), 'MatMul', [v('grouped'), v('shared_1')], [v('product')]),
+      // rows_shape[:-1] + shared_shape[-1:]  ->  back to [rows, ...]
+      node(
+        v('row_head'),
+        'Slice',
+        [v('rows_shape'), `${prefix}/zero`, `${prefix}/last`],
+        [v('row_head')],
+      ),
+      node(v('col'), 'Slice', [v('shared_shape'), `${prefix}/last`, `${prefix}/end`], [v('col')]),
+      node(
+        v('out_shape'),
+        'Concat',
+        [v('row_head'), v('col')],
+        [v('out_shape')],
+        [intAttribute('axis', 0)],
+      ),
+      node(original.name || out, 'Reshape', [v('product'), v('out_shape')], [out]),
+    );
+  }
+  graph.node = rewritten;
+  return true;
 }
 
 export function asModel(template: Model, graph: Graph): Model {

@@ -65,7 +65,7 @@ async function start(): Promise<void> {
     spec: prepared.spec,
     fingerprint: prepared.manifest.fingerprint,
     prepareLog,
-    encoderWeightsSigned: model.encoderWeightsSigned,
+    encoder: prepared.encoderToLoad,
   });
 }
 

@@ -1,11 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { StepScores } from '../decoding/sequence-search';
 import { ModelSpec } from '../model/model-spec';
-import { ENCODER_STATE_INPUT, signMatMulIntegerWeights } from './graph-optimizer';
+import { ENCODER_STATE_INPUT } from './graph-optimizer';
 import { LOG_PROBS_OUTPUT, PreparedModel } from './model-preparer';
-import { decodeModel, encodeModel } from './onnx-proto';
 
 export type TensorMap = Record<string, ort.Tensor>;
 
@@ -28,7 +25,6 @@ export class OnnxCaptionModel {
     private readonly encoder: ort.InferenceSession,
     private readonly once: ort.InferenceSession,
     private readonly step: ort.InferenceSession,
-    readonly encoderWeightsSigned: number,
   ) {
     const spec = prepared.spec;
     this.pastNames = [];
@@ -49,17 +45,10 @@ export class OnnxCaptionModel {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
     };
-    let encoderSource: string | Uint8Array = prepared.encoderPath;
-    let signed = 0;
-    if (prepared.dtype === 'q8' && cpuHasVnni()) {
-      const model = decodeModel(await readFile(prepared.encoderPath), prepared.encoderPath);
-      signed = signMatMulIntegerWeights(model.graph);
-      if (signed > 0) encoderSource = encodeModel(model);
-    }
-    const encoder = await ort.InferenceSession.create(encoderSource as Uint8Array, options);
+    const encoder = await ort.InferenceSession.create(prepared.encoderToLoad, options);
     const once = await ort.InferenceSession.create(prepared.oncePath, options);
     const step = await ort.InferenceSession.create(prepared.stepPath, options);
-    return new OnnxCaptionModel(prepared, encoder, once, step, signed);
+    return new OnnxCaptionModel(prepared, encoder, once, step);
   }
 
   get spec(): ModelSpec {
@@ -68,6 +57,10 @@ export class OnnxCaptionModel {
 
   get stepReadsEncoderStates(): boolean {
     return this.prepared.manifest.stepReadsEncoderStates;
+  }
+
+  get hoistedPerImage(): boolean {
+    return this.prepared.manifest.hoistedPerImage;
   }
 
   get hoistedNames(): string[] {
@@ -163,18 +156,4 @@ export function gatherRows(source: ort.Tensor, rows: number[]): ort.Tensor {
   const out = new Float32Array(rows.length * rowSize);
   rows.forEach((r, i) => out.set(data.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize));
   return new ort.Tensor(source.type as 'float32', out, [rows.length, ...source.dims.slice(1)]);
-}
-
-let vnni: boolean | undefined;
-/** VNNI computes uint8 x int8 products without the int16 saturation of older AVX2 kernels. */
-export function cpuHasVnni(): boolean {
-  if (vnni === undefined) {
-    try {
-      const flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
-      vnni = /\b(avx512_vnni|avx_vnni)\b/.test(flags);
-    } catch {
-      vnni = false;
-    }
-  }
-  return vnni;
 }

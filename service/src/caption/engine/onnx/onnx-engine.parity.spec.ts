@@ -85,6 +85,21 @@ describe.each([
     },
   );
 
+  it('a batch mixing decoding settings (beam counts) gives each request its golden ids', async () => {
+    const settings = Object.keys(golden.settings);
+    const items = golden.images.map((image, i) => {
+      const setting = settings[i % settings.length];
+      const options = toOptions(golden.settings[setting].options);
+      return { id: `${setting}/${image}`, pixels: pixels.get(image)!, options };
+    });
+    const out = await caption(model, items);
+    for (const item of items) {
+      const [setting, image] = item.id.split('/');
+      const expected = golden.settings[setting].ids[image];
+      expect({ id: item.id, ids: out.get(item.id) }).toEqual({ id: item.id, ids: expected });
+    }
+  });
+
   it.each(Object.keys(golden.settings))(
     '%s: all images in one batch give the golden ids',
     async (setting) => {

@@ -25,9 +25,14 @@ export interface ValueInfo {
 export interface Attribute {
   name: string;
   type: number;
+  i?: number | Long;
   g?: Graph | null;
-  graphs: Graph[];
-  ints: (number | Long)[];
+  graphs?: Graph[];
+  ints?: (number | Long)[];
+}
+
+export function intAttribute(name: string, value: number): Attribute {
+  return { name, type: onnx.AttributeProto.AttributeType.INT, i: value };
 }
 
 export interface Node {
@@ -136,7 +141,7 @@ export function makeTensor(
   name: string,
   dataType: number,
   shape: number[],
-  values: TypedArray,
+  values: TypedArray | BigInt64Array,
 ): Tensor {
   return onnx.TensorProto.create({
     name,

@@ -25,7 +25,8 @@ export interface WorkerReady {
   spec: ModelSpec;
   fingerprint: string;
   prepareLog: string[];
-  encoderWeightsSigned: number;
+  /** The encoder file loaded (the VNNI variant where the CPU has it). */
+  encoder: string;
 }
 
 export interface JobDone {
