@@ -14,6 +14,9 @@ import {
   createGraph,
   createNode,
   dims,
+  Attribute,
+  ORT_DOMAIN,
+  floatAttribute,
   hasSubgraph,
   intAttribute,
   makeTensor,
@@ -351,6 +354,12 @@ function replaceInitializer(graph: Graph, inits: Map<string, Tensor>, tensor: Te
  * viewed as [images, beams, ...] and the hoisted operand [images, ...] as [images, 1, ...]; the
  * product is viewed back as [rows, ...]. Feeding the hoisted values per row (images = rows,
  * beams = 1) still works, for batches whose images have different beam counts.
+ *
+ * A matmul followed by a scalar scale is what ONNX Runtime fuses into FusedMatMul in the stock
+ * graph, and the fused kernel rounds differently from matmul-then-multiply; the reshape would
+ * block that fusion, so the rewrite emits the FusedMatMul itself and the arithmetic stays the
+ * stock graph's (the quantized decoder amplifies even 1e-6 differences through its dynamic
+ * activation quantization).
  * Returns false, changing nothing, unless every use of every hoisted value is such a matmul.
  */
 export function broadcastHoistedOverBeams(graph: Graph, hoisted: string[]): boolean {
@@ -362,6 +371,10 @@ export function broadcastHoistedOverBeams(graph: Graph, hoisted: string[]): bool
     return false;
   if (graph.output.some((o) => names.has(o.name))) return false;
 
+  const consumers = new Map<string, Node[]>();
+  for (const n of graph.node)
+    for (const x of n.input) consumers.set(x, [...(consumers.get(x) ?? []), n]);
+  const scalars = scalarConstants(graph);
   const constant = (name: string, value: bigint) =>
     makeTensor(name, DataType.INT64, [1], BigInt64Array.of(value));
   const prefix = 'caption_service/beam_broadcast';
@@ -377,18 +390,38 @@ export function broadcastHoistedOverBeams(graph: Graph, hoisted: string[]): bool
     opType: string,
     input: string[],
     output: string[],
-    attribute: Node['attribute'] = [],
-  ) => createNode({ name, opType, domain: '', input, output, attribute });
+    attribute: Attribute[] = [],
+    domain = '',
+  ) => createNode({ name, opType, domain, input, output, attribute });
+  const absorbed = new Set<Node>();
   const rewritten: Node[] = [];
   for (const original of graph.node) {
+    if (absorbed.has(original)) continue;
     const use = uses.find((u) => u.node === original);
     if (!use) {
       rewritten.push(original);
       continue;
     }
     const [rows, shared] = original.input;
-    const out = original.output[0];
+    const next = consumers.get(original.output[0]) ?? [];
+    const scale =
+      next.length === 1 && next[0].opType === 'Mul'
+        ? scalars.get(next[0].input.find((x) => x !== original.output[0]) ?? '')
+        : undefined;
+    if (scale !== undefined) absorbed.add(next[0]);
+    const out = scale !== undefined ? next[0].output[0] : original.output[0];
     const v = (what: string) => `${prefix}/${original.name || out}/${what}`;
+    const product =
+      scale !== undefined
+        ? node(
+            v('product'),
+            'FusedMatMul',
+            [v('grouped'), v('shared_1')],
+            [v('product')],
+            [floatAttribute('alpha', scale)],
+            ORT_DOMAIN,
+          )
+        : node(v('product'), 'MatMul', [v('grouped'), v('shared_1')], [v('product')]);
     rewritten.push(
       node(v('rows_shape'), 'Shape', [rows], [v('rows_shape')]),
       node(v('shared_shape'), 'Shape', [shared], [v('shared_shape')]),
@@ -414,7 +447,7 @@ export function broadcastHoistedOverBeams(graph: Graph, hoisted: string[]): bool
       ),
       node(v('grouped'), 'Reshape', [rows, v('grouped_shape')], [v('grouped')]),
       node(v('shared_1'), 'Unsqueeze', [shared, `${prefix}/one`], [v('shared_1')]),
-      node(v('product'), 'MatMul', [v('grouped'), v('shared_1')], [v('product')]),
+      product,
       // rows_shape[:-1] + shared_shape[-1:]  ->  back to [rows, ...]
       node(
         v('row_head'),
@@ -434,7 +467,48 @@ export function broadcastHoistedOverBeams(graph: Graph, hoisted: string[]): bool
     );
   }
   graph.node = rewritten;
+  removeUnusedNodes(graph);
   return true;
+}
+
+/** Drops nodes whose results nothing reads (ONNX nodes have no side effects), then unread initializers. */
+export function removeUnusedNodes(graph: Graph): void {
+  for (let changed = true; changed;) {
+    const read = new Set([
+      ...graph.node.flatMap((n) => n.input),
+      ...graph.output.map((o) => o.name),
+    ]);
+    const kept = graph.node.filter((n) => n.output.some((o) => read.has(o)));
+    changed = kept.length !== graph.node.length;
+    graph.node = kept;
+  }
+  const read = new Set([...graph.node.flatMap((n) => n.input), ...graph.output.map((o) => o.name)]);
+  graph.initializer = graph.initializer.filter((t) => read.has(t.name));
+}
+
+/** Values that are a single float: scalar initializers and Constant nodes' outputs. */
+function scalarConstants(graph: Graph): Map<string, number> {
+  const out = new Map<string, number>();
+  const read = (t: Tensor | null | undefined) =>
+    t && t.dataType === DataType.FLOAT && dims(t).reduce((a, b) => a * b, 1) === 1
+      ? tensorValues(t)[0]
+      : undefined;
+  for (const t of graph.initializer) {
+    const value = read(t);
+    if (value !== undefined) out.set(t.name, value);
+  }
+  for (const n of graph.node) {
+    if (n.opType !== 'Constant') continue;
+    const attribute = n.attribute[0];
+    const value =
+      attribute?.name === 'value'
+        ? read(attribute.t)
+        : attribute?.name === 'value_float'
+          ? attribute.f
+          : undefined;
+    if (value !== undefined) out.set(n.output[0], value);
+  }
+  return out;
 }
 
 export function asModel(template: Model, graph: Graph): Model {

@@ -26,6 +26,8 @@ export interface Attribute {
   name: string;
   type: number;
   i?: number | Long;
+  f?: number;
+  t?: Tensor | null;
   g?: Graph | null;
   graphs?: Graph[];
   ints?: (number | Long)[];
@@ -34,6 +36,13 @@ export interface Attribute {
 export function intAttribute(name: string, value: number): Attribute {
   return { name, type: onnx.AttributeProto.AttributeType.INT, i: value };
 }
+
+export function floatAttribute(name: string, value: number): Attribute {
+  return { name, type: onnx.AttributeProto.AttributeType.FLOAT, f: value };
+}
+
+/** ONNX Runtime's own operators (e.g. FusedMatMul). */
+export const ORT_DOMAIN = 'com.microsoft';
 
 export interface Node {
   name: string;
@@ -92,9 +101,14 @@ export function encodeModel(model: Model): Uint8Array {
 }
 
 export function newModelLike(template: Model, graph: Graph, producer: string): Model {
+  const usesOrtOps = graph.node.some((n) => n.domain === ORT_DOMAIN);
+  const declared = template.opsetImport.some((o) => o.domain === ORT_DOMAIN);
   return onnx.ModelProto.create({
     irVersion: template.irVersion,
-    opsetImport: template.opsetImport,
+    opsetImport:
+      usesOrtOps && !declared
+        ? [...template.opsetImport, { domain: ORT_DOMAIN, version: 1 }]
+        : template.opsetImport,
     producerName: producer,
     producerVersion: '1',
     graph: graph as unknown as onnx.IGraphProto,
