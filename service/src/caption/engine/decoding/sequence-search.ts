@@ -7,16 +7,20 @@
 import { DecoderSpec, DecodingOptions } from './decoding-options';
 import { applyLogitsProcessors, argmax } from './logits-processors';
 
-/** One decoder step's scores for every row: [rows, vocab] each, row-major. */
+/** One decoder step's scores for every row: [rows, vocab] each, row-major; only those asked for. */
 export interface StepScores {
-  logits: Float32Array;
+  logits?: Float32Array;
   /** log_softmax of logits (computed by the model runtime, in fp32). */
-  logProbs: Float32Array;
+  logProbs?: Float32Array;
 }
+
+export type ScoreKind = keyof StepScores;
 
 export interface SequenceSearch {
   /** Rows this image occupies in the next decoder step. */
   readonly rowCount: number;
+  /** Which scores advance() reads. */
+  readonly scores: ScoreKind;
   readonly done: boolean;
   /** The token each row feeds to the next decoder step. */
   nextTokens(): number[];
@@ -36,8 +40,14 @@ export function createSequenceSearch(options: DecodingOptions, spec: DecoderSpec
 const f32 = Math.fround;
 const DEAD = -1e9;
 
+function required(scores: Float32Array | undefined, kind: ScoreKind): Float32Array {
+  if (!scores) throw new Error(`decoder step did not produce ${kind}`);
+  return scores;
+}
+
 class GreedySearch implements SequenceSearch {
   readonly rowCount = 1;
+  readonly scores = 'logits' as const;
   done = false;
   private readonly sequence: number[];
   private readonly maxLength: number;
@@ -54,10 +64,10 @@ class GreedySearch implements SequenceSearch {
     return [this.sequence[this.sequence.length - 1]];
   }
 
-  advance({ logits }: StepScores, firstRow: number): number[] {
+  advance(step: StepScores, firstRow: number): number[] {
     const vocab = this.spec.vocabSize;
     // HF greedy search applies the processors to raw logits and takes the argmax.
-    const scores = logits.slice(firstRow * vocab, (firstRow + 1) * vocab);
+    const scores = required(step.logits, 'logits').slice(firstRow * vocab, (firstRow + 1) * vocab);
     applyLogitsProcessors(scores, this.sequence, this.options, this.spec);
     const token = argmax(scores);
     this.sequence.push(token);
@@ -77,6 +87,7 @@ interface Candidate {
 }
 
 class BeamSearch implements SequenceSearch {
+  readonly scores = 'logProbs' as const;
   done = false;
   readonly rowCount: number;
   private readonly numBeams: number;
@@ -112,8 +123,9 @@ class BeamSearch implements SequenceSearch {
     return this.running.map((seq) => seq[seq.length - 1]);
   }
 
-  advance({ logProbs }: StepScores, firstRow: number): number[] {
+  advance(step: StepScores, firstRow: number): number[] {
     const vocab = this.spec.vocabSize;
+    const logProbs = required(step.logProbs, 'logProbs');
     const candidates = new TopK(this.keep);
     const row = (this.scratch ??= new Float32Array(vocab));
     for (let beam = 0; beam < this.numBeams; beam++) {

@@ -1,6 +1,6 @@
 import type * as ort from 'onnxruntime-node';
 import { DecodingOptions } from '../decoding/decoding-options';
-import { SequenceSearch, createSequenceSearch } from '../decoding/sequence-search';
+import { ScoreKind, SequenceSearch, createSequenceSearch } from '../decoding/sequence-search';
 import { ModelSpec } from '../model/model-spec';
 import { StepOutput, TensorMap } from './onnx-caption-model';
 
@@ -16,7 +16,8 @@ export interface StepModel {
     inputIds: number[],
     past: ort.Tensor[],
     hoisted: TensorMap,
-    states?: ort.Tensor,
+    states: ort.Tensor | undefined,
+    want: Set<ScoreKind>,
   ): Promise<StepOutput>;
   emptyPast(rows: number): ort.Tensor[];
 }
@@ -114,7 +115,8 @@ export async function generateBatch(
     }
 
     const tokens = active.flatMap((a) => a.search.nextTokens());
-    const out = await model.decodeStep(tokens, past, rowHoisted, rowStates);
+    const want = new Set(active.map((a) => a.search.scores));
+    const out = await model.decodeStep(tokens, past, rowHoisted, rowStates, want);
 
     const nextRows: number[] = [];
     const survivors: Active[] = [];

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { StepScores } from '../decoding/sequence-search';
+import { ScoreKind, StepScores } from '../decoding/sequence-search';
 import { ModelSpec } from '../model/model-spec';
 import { ENCODER_STATE_INPUT } from './graph-optimizer';
 import { LOG_PROBS_OUTPUT, PreparedModel } from './model-preparer';
@@ -83,11 +83,13 @@ export class OnnxCaptionModel {
     return hoisted;
   }
 
+  /** Runs one decoder step, fetching only the scores asked for (plus the new cache). */
   async decodeStep(
     inputIds: number[],
     past: ort.Tensor[],
     hoisted: TensorMap,
-    states?: ort.Tensor,
+    states: ort.Tensor | undefined,
+    want: Set<ScoreKind>,
   ): Promise<StepOutput> {
     const feeds: TensorMap = {
       input_ids: new ort.Tensor(
@@ -102,9 +104,13 @@ export class OnnxCaptionModel {
       if (!states) throw new Error('the decoder step needs encoder states');
       feeds[ENCODER_STATE_INPUT] = states;
     }
-    const out = await this.step.run(feeds);
-    const [rows, positions, vocab] = out.logits.dims;
-    const last = (t: ort.Tensor) => {
+    const fetches = [...this.presentNames];
+    if (want.has('logits')) fetches.push('logits');
+    if (want.has('logProbs')) fetches.push(LOG_PROBS_OUTPUT);
+    const out = await this.step.run(feeds, fetches);
+    const last = (t: ort.Tensor | undefined) => {
+      if (!t) return undefined;
+      const [rows, positions, vocab] = t.dims;
       const data = t.data as Float32Array;
       return positions === 1 ? data : lastPosition(data, rows, positions, vocab);
     };
