@@ -264,5 +264,7 @@ cd "${other}" && sed -i "s/newTag: ${c1}/newTag: ${c3}/" ${STAGING}/kustomizatio
         ?.newTag,
     ).toBe(c2);
     expect(git(work, 'status', '--porcelain')).toBe(`M ${STAGING}/kustomization.yaml`);
+    const printed = cli(['--overlay', PRODUCTION, '--print-tag']);
+    expect(printed.stdout).toBe(`${c1}\n`);
   });
 });

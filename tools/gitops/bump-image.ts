@@ -31,6 +31,7 @@ export interface BumpOptions {
   fromOverlay?: string;
   push: boolean;
   commit: boolean;
+  printTag?: boolean;
   remote: string;
   branch: string;
   retries: number;
@@ -287,6 +288,9 @@ function parseArgs(argv: string[]): BumpOptions {
         opts.push = true;
         opts.commit = true;
         break;
+      case '--print-tag':
+        opts.printTag = true;
+        break;
       case '--allow-rollback':
         opts.allowRollback = true;
         break;
@@ -303,6 +307,11 @@ function parseArgs(argv: string[]): BumpOptions {
 if (require.main === module) {
   try {
     const opts = parseArgs(process.argv.slice(2));
+    if (opts.printTag) {
+      const file = join(opts.repoDir, opts.overlay, 'kustomization.yaml');
+      process.stdout.write(`${getImage(readFileSync(file, 'utf8'), opts.image)?.newTag ?? ''}\n`);
+      process.exit(0);
+    }
     const outcome = bumpImage({ ...opts, log: (l) => console.log(l) });
     const messages: Record<BumpOutcome['status'], string> = {
       unchanged: `${opts.overlay} already runs ${outcome.tag}`,

@@ -1,3 +1,4 @@
+/* global process, fetch, AbortSignal */
 // Container HEALTHCHECK: the slim runtime has no curl or wget, and Node 20 has fetch.
 // Liveness only (GET /health/live), so a container that is still loading the model is not
 // reported unhealthy.
