@@ -11,7 +11,8 @@
 #              a folder outside the context is staged into <context>/.image-model first
 #   --tag      image name (default: localhost/caption-service:<git sha or "dev">)
 #   --base     base image (default: localhost/node20-bookworm-local:latest, made if missing)
-#   --smoke    also start the service in the image and wait for /health/ready (needs the service)
+#   --smoke    also start the service in the image, wait for /health/ready, caption one image and
+#              run the HEALTHCHECK command (needs the real service)
 #   --cache    keep intermediate layers for faster rebuilds (with vfs storage every layer is a full
 #              copy of the filesystem: slower and several GB of disk for a one-off build)
 set -euo pipefail
@@ -96,6 +97,15 @@ if $smoke; then
     kill -0 "$pid" 2>/dev/null || break
     sleep 1
   done
+  if $ok; then
+    # One real caption: an image made by the image's own sharp, posted as a raw image/jpeg body.
+    img=${TMPDIR:-/tmp}/caption-smoke.jpg
+    "${buildah[@]}" run --isolation chroot "$ctr" -- node -e \
+      "require('sharp')({create:{width:96,height:64,channels:3,background:'#3366aa'}}).jpeg().toBuffer().then((b)=>process.stdout.write(b))" >"$img"
+    node -e "fetch('http://127.0.0.1:$port/caption',{method:'POST',headers:{'content-type':'image/jpeg'},body:require('fs').readFileSync(process.argv[1])})
+      .then(async (r)=>{const t=await r.text(); console.log('smoke: POST /caption ->', r.status, t); process.exit(r.status===200 && typeof JSON.parse(t).caption==='string' ? 0 : 1)})
+      .catch((e)=>{console.error(e); process.exit(1)})" "$img" || { ok=false; echo "POST /caption failed" >&2; }
+  fi
   "${buildah[@]}" run --isolation chroot --env "PORT=$port" "$ctr" -- node /app/healthcheck.js \
     && echo "HEALTHCHECK command passes" || { ok=false; echo "HEALTHCHECK command failed" >&2; }
   kill -TERM -- "-$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
