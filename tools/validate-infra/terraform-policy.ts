@@ -1,9 +1,15 @@
 // Policy assertions on the parsed Terraform (HCL -> JSON by @cdktf/hcl2json, the parser CDKTF
 // uses). `terraform validate` needs the google provider, which cannot be downloaded here; these
 // assertions cover what this platform promises instead.
-import { parse } from '@cdktf/hcl2json';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
+
+// Loaded untyped on purpose: @cdktf/hcl2json's typings carry `/// <reference lib="dom" />`,
+// which would swap Node's fetch types for the DOM's in every file of the project.
+const { parse } = createRequire(__filename)('@cdktf/hcl2json') as {
+  parse(fileName: string, content: string): Promise<unknown>;
+};
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
