@@ -1,0 +1,48 @@
+import { parse } from 'yaml';
+import { inventoryFromOutputs } from './inventory';
+
+// Shape of `terraform output -json` for terraform/outputs.tf.
+const outputs = {
+  cluster_endpoint: { value: '34.1.2.3', sensitive: true },
+  jenkins_external_ip: { value: '35.4.5.6', sensitive: false },
+  jenkins_instance_name: { value: 'caption-platform-jenkins', sensitive: false },
+  jenkins_zone: { value: 'projects/p/zones/europe-west1-b', sensitive: false },
+  jenkins_service_account_email: {
+    value: 'caption-platform-jenkins@p.iam.gserviceaccount.com',
+    sensitive: false,
+  },
+  image_repository: {
+    value: 'europe-west1-docker.pkg.dev/p/caption/caption-service',
+    sensitive: false,
+  },
+};
+
+describe('inventory from terraform outputs', () => {
+  it('puts the Jenkins VM in the jenkins group at its static IP', () => {
+    const inv = parse(inventoryFromOutputs(outputs));
+    expect(inv.all.children.jenkins.hosts).toEqual({
+      'caption-platform-jenkins': {
+        ansible_host: '35.4.5.6',
+        gcp_zone: 'europe-west1-b',
+        gcp_service_account: 'caption-platform-jenkins@p.iam.gserviceaccount.com',
+      },
+    });
+    expect(inv.all.children.jenkins.vars.image_repository).toBe(outputs.image_repository.value);
+  });
+
+  it('never copies sensitive outputs into the inventory', () => {
+    expect(inventoryFromOutputs(outputs)).not.toContain('34.1.2.3');
+  });
+
+  it('refuses incomplete outputs', () => {
+    const rest: Record<string, { value: unknown; sensitive: boolean }> = { ...outputs };
+    delete rest.jenkins_external_ip;
+    expect(() => inventoryFromOutputs(rest)).toThrow(/lack jenkins_external_ip/);
+    expect(() =>
+      inventoryFromOutputs({
+        ...outputs,
+        jenkins_external_ip: { value: 'not-an-ip', sensitive: false },
+      }),
+    ).toThrow(/not an IPv4/);
+  });
+});
