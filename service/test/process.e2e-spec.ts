@@ -135,12 +135,15 @@ describe('service process', () => {
       const pending = Array.from({ length: 6 }, (_, i) =>
         caption(run.url, 'num_beams=8&max_new_tokens=64&min_new_tokens=64', `drain-${i}`),
       );
+      // All six accepted (running or queued) before the signal: anything still uploading would
+      // rightly be refused with 503 draining.
       await waitUntil(async () => {
         const body = (await (await fetch(`${run.url}/health/ready`)).json()) as {
-          details?: { model?: { in_flight?: number } };
+          details?: { model?: { in_flight?: number; queue_depth?: number } };
         };
-        return (body.details?.model?.in_flight ?? 0) > 0;
-      }, 10_000);
+        const model = body.details?.model;
+        return (model?.in_flight ?? 0) + (model?.queue_depth ?? 0) === pending.length;
+      }, 20_000);
       run.child.kill('SIGTERM');
       await waitUntil(async () => (await fetch(`${run.url}/health/ready`)).status === 503, 2000);
       const refused = await caption(run.url, 'num_beams=1', 'after-sigterm');
