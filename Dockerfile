@@ -28,8 +28,8 @@ RUN npm run build
 
 # ---------------------------------------------------------------------------------------------
 # The model is prepared at build time so that pods start without network and write nothing.
-# Empty MODEL_LOCAL_DIR: download MODEL_ID at MODEL_REVISION from the hub (an empty
-# MODEL_REVISION means the revision the service pins in its own config, the one source of truth).
+# Empty MODEL_LOCAL_DIR: download MODEL_ID at MODEL_REVISION (a 40-hex commit; required, the
+# pull refuses to run without one) from the hub, checked and prepared.
 # MODEL_LOCAL_DIR=<path inside the build context>: copy that folder instead, no network (offline
 # builds and CI use the repo's tiny test model).
 FROM build AS model

@@ -7,7 +7,6 @@ import { StepOutput, TensorMap } from './onnx-caption-model';
 /** The parts of OnnxCaptionModel the generator uses (a fake can stand in for tests). */
 export interface StepModel {
   readonly spec: ModelSpec;
-  readonly stepReadsEncoderStates: boolean;
   /** The step graph takes cross-attention values once per image and broadcasts them over beams. */
   readonly hoistedPerImage: boolean;
   encode(pixels: Float32Array, images: number): Promise<ort.Tensor>;
@@ -16,7 +15,6 @@ export interface StepModel {
     inputIds: number[],
     past: ort.Tensor[],
     hoisted: TensorMap,
-    states: ort.Tensor | undefined,
     want: Set<ScoreKind>,
   ): Promise<StepOutput>;
   emptyPast(rows: number): ort.Tensor[];
@@ -85,13 +83,11 @@ export async function generateBatch(
   }));
   let rowImages: number[] = [];
   let rowHoisted: TensorMap = {};
-  let rowStates: ort.Tensor | undefined;
   const layoutRows = () => {
     rowImages = active.flatMap((a) => new Array<number>(a.search.rowCount).fill(a.image));
     rowHoisted = Object.fromEntries(
       Object.entries(hoisted).map(([name, t]) => [name, gatherRows(t, rowImages)]),
     );
-    rowStates = model.stepReadsEncoderStates ? gatherRows(states, rowImages) : undefined;
   };
   layoutRows();
   let past = model.emptyPast(rowImages.length);
@@ -116,7 +112,7 @@ export async function generateBatch(
 
     const tokens = active.flatMap((a) => a.search.nextTokens());
     const want = new Set(active.map((a) => a.search.scores));
-    const out = await model.decodeStep(tokens, past, rowHoisted, rowStates, want);
+    const out = await model.decodeStep(tokens, past, rowHoisted, want);
 
     const nextRows: number[] = [];
     const survivors: Active[] = [];

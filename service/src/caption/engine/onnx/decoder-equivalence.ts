@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { ModelSpec } from '../model/model-spec';
-import { ENCODER_STATE_INPUT } from './graph-optimizer';
+import { ENCODER_SHAPE_INPUT, ENCODER_STATE_INPUT } from './graph-optimizer';
 
 export interface Equivalence {
   batch: number;
@@ -65,7 +65,13 @@ export async function compareDecoders(
       }
       const ourFeeds: Record<string, ort.Tensor> = { input_ids: inputIds, ...ourPast };
       for (const name of once.outputNames) ourFeeds[name] = onceOut[name];
-      if (step.inputNames.includes(ENCODER_STATE_INPUT)) ourFeeds[ENCODER_STATE_INPUT] = states;
+      if (step.inputNames.includes(ENCODER_SHAPE_INPUT)) {
+        ourFeeds[ENCODER_SHAPE_INPUT] = new ort.Tensor(
+          'int64',
+          BigInt64Array.from(states.dims.map(BigInt)),
+          [3],
+        );
+      }
       const a = await stock.run(stockFeeds);
       const b = await step.run(ourFeeds);
       const la = a.logits.data as Float32Array;

@@ -21,6 +21,7 @@ import {
   intAttribute,
   makeTensor,
   newModelLike,
+  tensorValueInfo,
   tensorValues,
   valueInfo,
 } from './onnx-proto';
@@ -509,6 +510,37 @@ function scalarConstants(graph: Graph): Map<string, number> {
     if (value !== undefined) out.set(n.output[0], value);
   }
   return out;
+}
+
+export const ENCODER_SHAPE_INPUT = 'encoder_hidden_states_shape';
+
+/**
+ * After the split the per-step graph reads the encoder states only through Shape. Feeding the
+ * whole [rows, 197, 768] tensor each step just to be measured costs a copy per row; this
+ * replaces those Shape nodes with a 3-element int64 input holding the same shape.
+ * Returns false, changing nothing, when some reader is not a plain Shape.
+ */
+export function encoderStatesAsShape(graph: Graph, invariantInput = ENCODER_STATE_INPUT): boolean {
+  const readers = graph.node.filter((n) => n.input.includes(invariantInput));
+  if (readers.length === 0 || readers.some((n) => n.opType !== 'Shape' || n.attribute.length > 0))
+    return false;
+  graph.node = graph.node.map((n) =>
+    readers.includes(n)
+      ? createNode({
+          name: n.name,
+          opType: 'Identity',
+          domain: '',
+          input: [ENCODER_SHAPE_INPUT],
+          output: n.output,
+          attribute: [],
+        })
+      : n,
+  );
+  graph.input = [
+    ...graph.input.filter((i) => i.name !== invariantInput),
+    tensorValueInfo(ENCODER_SHAPE_INPUT, DataType.INT64, [3]),
+  ];
+  return true;
 }
 
 export function asModel(template: Model, graph: Graph): Model {

@@ -6,6 +6,8 @@
 import { GPT2Tokenizer } from '@huggingface/transformers';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { normalizePixels } from '../model/pixels';
 import { generateBatch } from './batch-generator';
@@ -17,6 +19,19 @@ const port = parentPort;
 if (!port) throw new Error('inference.worker must run as a worker thread');
 
 const init = workerData as WorkerInit;
+
+/**
+ * Every decoder step hands back new output buffers (logits, the grown key/value cache) and the
+ * previous ones become garbage at once, tens of MB a step. V8 collects them only when its own
+ * heap asks for it, so resident memory would climb by hundreds of MB within one batch. Collecting
+ * whenever the buffers outgrow a bound keeps the peak near what is live (a few ms per collection).
+ */
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+const GARBAGE_BOUND_BYTES = 96 * 1024 * 1024;
+const boundGarbage = () => {
+  if (process.memoryUsage().arrayBuffers > GARBAGE_BOUND_BYTES) collectGarbage();
+};
 const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []) =>
   port.postMessage(message, transfer);
 const cancelled = new Set<string>();
@@ -112,7 +127,11 @@ async function runBatch(
             send({ type: 'result', text, ...result });
           },
           // A macrotask turn, so that queued 'cancel' messages are handled between steps.
-          yieldToEvents: () => new Promise((resolve) => setImmediate(resolve)),
+          yieldToEvents: () =>
+            new Promise((resolve) => {
+              boundGarbage();
+              setImmediate(resolve);
+            }),
         },
         gatherRows,
       );
@@ -120,6 +139,7 @@ async function runBatch(
   } catch (error) {
     send({ type: 'failed', ids: live.map((j) => j.id), message: (error as Error).message });
   } finally {
+    boundGarbage();
     send({ type: 'batch-done', images: live.length });
   }
 }

@@ -16,6 +16,7 @@ import {
   ENCODER_STATE_INPUT,
   asModel,
   broadcastHoistedOverBeams,
+  encoderStatesAsShape,
   extractDecoderWithPast,
   foldWeightTransforms,
   hoistInvariant,
@@ -33,7 +34,7 @@ import {
   tensorValueInfo,
 } from './onnx-proto';
 
-export const PREPARED_FORMAT = 4;
+export const PREPARED_FORMAT = 5;
 /** The optimized graphs must reproduce the stock decoder's logits within this. */
 export const LOGIT_TOLERANCE = 1e-4;
 
@@ -55,7 +56,8 @@ export interface PreparedManifest {
   dtype: ModelDtype;
   sources: { encoder: SourceFile; decoder: SourceFile };
   hoisted: HoistedValue[];
-  stepReadsEncoderStates: boolean;
+  /** The step graph takes the encoder states' shape (ENCODER_SHAPE_INPUT), not the states. */
+  stepReadsEncoderShape: boolean;
   /** The step graph broadcasts hoisted values over beams: feed them once per image. */
   hoistedPerImage: boolean;
   hoistedNodes: number;
@@ -161,7 +163,7 @@ export async function prepareModel(
     dtype,
     sources,
     hoisted,
-    stepReadsEncoderStates: optimized.stepReadsEncoderStates,
+    stepReadsEncoderShape: optimized.stepReadsEncoderShape,
     hoistedPerImage: optimized.hoistedPerImage,
     hoistedNodes: optimized.hoistedNodes,
     foldedWeights: optimized.folded,
@@ -212,7 +214,7 @@ export interface OptimizedDecoder {
   hoisted: HoistedValue[];
   hoistedNodes: number;
   folded: number;
-  stepReadsEncoderStates: boolean;
+  stepReadsEncoderShape: boolean;
   hoistedPerImage: boolean;
 }
 
@@ -221,6 +223,10 @@ export async function optimizeDecoder(stock: Model): Promise<OptimizedDecoder> {
   const split = hoistInvariant(extractDecoderWithPast(stock), ENCODER_STATE_INPUT);
   const folded = foldWeightTransforms(split.perStep);
   const hoistedPerImage = broadcastHoistedOverBeams(split.perStep, split.hoisted);
+  if (split.perStepReadsInvariant && !encoderStatesAsShape(split.perStep)) {
+    throw new Error('the per-step graph reads the encoder states for more than their shape');
+  }
+  const stepReadsEncoderShape = split.perStepReadsInvariant;
   addLogSoftmaxOutput(split.perStep);
   const hoisted = await hoistedTypes(asModel(stock, split.once), split.hoisted);
   declareHoisted(split.once, split.perStep, hoisted);
@@ -230,7 +236,7 @@ export async function optimizeDecoder(stock: Model): Promise<OptimizedDecoder> {
     hoisted,
     hoistedNodes: split.hoistedNodeCount,
     folded,
-    stepReadsEncoderStates: split.perStepReadsInvariant,
+    stepReadsEncoderShape,
     hoistedPerImage,
   };
 }
