@@ -14,6 +14,7 @@ export interface StepModel {
   decodeStep(
     inputIds: number[],
     past: ort.Tensor[],
+    pastRows: number[],
     hoisted: TensorMap,
     want: Set<ScoreKind>,
   ): Promise<StepOutput>;
@@ -81,38 +82,45 @@ export async function generateBatch(
     image,
     search: createSequenceSearch(item.options, spec),
   }));
-  let rowImages: number[] = [];
   let rowHoisted: TensorMap = {};
   const layoutRows = () => {
-    rowImages = active.flatMap((a) => new Array<number>(a.search.rowCount).fill(a.image));
+    // Images with equal beam counts share one copy of their keys/values (the step graph
+    // broadcasts it over their beams); a mix of beam counts gets one copy per row.
+    const uniform = active.every((a) => a.search.rowCount === active[0].search.rowCount);
+    const sources =
+      model.hoistedPerImage && uniform
+        ? active.map((a) => a.image)
+        : active.flatMap((a) => new Array<number>(a.search.rowCount).fill(a.image));
     rowHoisted = Object.fromEntries(
-      Object.entries(hoisted).map(([name, t]) => [name, gatherRows(t, rowImages)]),
+      Object.entries(hoisted).map(([name, t]) => [name, gatherRows(t, sources)]),
     );
   };
   layoutRows();
-  let past = model.emptyPast(rowImages.length);
+  let past = model.emptyPast(active.reduce((rows, a) => rows + a.search.rowCount, 0));
+  // Row r of the next step continues row pastRows[r] of `past` (beam reordering, dropped rows).
+  let pastRows = Array.from({ length: past[0]?.dims[0] ?? 0 }, (_, r) => r);
 
   while (active.length > 0) {
     const before = active.length;
-    const keptRows: number[] = [];
+    const kept: number[] = [];
     let row = 0;
     active = active.filter((a) => {
       const rows = a.search.rowCount;
       const cancelled = hooks.isCancelled(a.item.id);
       if (cancelled) hooks.onCancelled(a.item.id);
-      else for (let r = 0; r < rows; r++) keptRows.push(row + r);
+      else for (let r = 0; r < rows; r++) kept.push(pastRows[row + r]);
       row += rows;
       return !cancelled;
     });
     if (active.length === 0) break;
     if (active.length !== before) {
-      past = past.map((t) => gatherRows(t, keptRows));
+      pastRows = kept;
       layoutRows();
     }
 
     const tokens = active.flatMap((a) => a.search.nextTokens());
     const want = new Set(active.map((a) => a.search.scores));
-    const out = await model.decodeStep(tokens, past, rowHoisted, want);
+    const out = await model.decodeStep(tokens, past, pastRows, rowHoisted, want);
 
     const nextRows: number[] = [];
     const survivors: Active[] = [];
@@ -136,7 +144,8 @@ export async function generateBatch(
     const layoutChanged = survivors.length !== active.length;
     active = survivors;
     if (active.length === 0) break;
-    past = out.presents.map((t) => gatherRows(t, nextRows));
+    past = out.presents;
+    pastRows = nextRows;
     if (layoutChanged) layoutRows();
     await hooks.yieldToEvents();
   }

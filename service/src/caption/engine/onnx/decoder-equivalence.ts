@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { ModelSpec } from '../model/model-spec';
-import { ENCODER_SHAPE_INPUT, ENCODER_STATE_INPUT } from './graph-optimizer';
+import { BEAM_INDEX_INPUT, ENCODER_SHAPE_INPUT, ENCODER_STATE_INPUT } from './graph-optimizer';
 
 export interface Equivalence {
   batch: number;
@@ -65,6 +65,13 @@ export async function compareDecoders(
       }
       const ourFeeds: Record<string, ort.Tensor> = { input_ids: inputIds, ...ourPast };
       for (const name of once.outputNames) ourFeeds[name] = onceOut[name];
+      if (step.inputNames.includes(BEAM_INDEX_INPUT)) {
+        ourFeeds[BEAM_INDEX_INPUT] = new ort.Tensor(
+          'int64',
+          BigInt64Array.from({ length: batch }, (_, i) => BigInt(i)),
+          [batch],
+        );
+      }
       if (step.inputNames.includes(ENCODER_SHAPE_INPUT)) {
         ourFeeds[ENCODER_SHAPE_INPUT] = new ort.Tensor(
           'int64',

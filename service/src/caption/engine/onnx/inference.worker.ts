@@ -3,12 +3,10 @@
  * a time, and never shares the HTTP thread's event loop, so health checks and metrics answer
  * while it computes.
  */
-import { GPT2Tokenizer } from '@huggingface/transformers';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
+import { Gpt2Decoder } from '../model/gpt2-decoder';
 import { normalizePixels } from '../model/pixels';
 import { generateBatch } from './batch-generator';
 import { findOrPrepare } from './model-preparer';
@@ -21,23 +19,24 @@ if (!port) throw new Error('inference.worker must run as a worker thread');
 const init = workerData as WorkerInit;
 
 /**
- * Every decoder step hands back new output buffers (logits, the grown key/value cache) and the
+ * Every decoder step hands back new output buffers (scores, the grown key/value cache) and the
  * previous ones become garbage at once, tens of MB a step. V8 collects them only when its own
- * heap asks for it, so resident memory would climb by hundreds of MB within one batch. Collecting
- * whenever the buffers outgrow a bound keeps the peak near what is live (a few ms per collection).
+ * small heap asks for it, so resident memory would climb by hundreds of MB within one batch.
+ * A young-generation collection whenever the buffers outgrow a bound frees them (about 2 ms; a
+ * full collection would take 25).
  */
 setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
-const GARBAGE_BOUND_BYTES = 96 * 1024 * 1024;
+const collectGarbage = runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
+const GARBAGE_BOUND_BYTES = 64 * 1024 * 1024;
 const boundGarbage = () => {
-  if (process.memoryUsage().arrayBuffers > GARBAGE_BOUND_BYTES) collectGarbage();
+  if (process.memoryUsage().arrayBuffers > GARBAGE_BOUND_BYTES) collectGarbage({ type: 'minor' });
 };
 const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []) =>
   port.postMessage(message, transfer);
 const cancelled = new Set<string>();
 const queue: WorkerJob[][] = [];
 let model: OnnxCaptionModel | undefined;
-let tokenizer: GPT2Tokenizer | undefined;
+let tokenizer: Gpt2Decoder | undefined;
 let running = false;
 
 port.on('message', (message: HostMessage) => {
@@ -71,10 +70,7 @@ async function start(): Promise<void> {
     send({ type: 'log', message: m });
   });
   model = await OnnxCaptionModel.load(prepared, init.threads);
-  tokenizer = new GPT2Tokenizer(
-    JSON.parse(readFileSync(join(init.modelDir, 'tokenizer.json'), 'utf8')),
-    JSON.parse(readFileSync(join(init.modelDir, 'tokenizer_config.json'), 'utf8')),
-  );
+  tokenizer = Gpt2Decoder.fromModelDir(init.modelDir);
   send({
     type: 'ready',
     spec: prepared.spec,
@@ -97,7 +93,7 @@ async function drain(): Promise<void> {
 
 async function runBatch(
   loaded: OnnxCaptionModel,
-  words: GPT2Tokenizer,
+  words: Gpt2Decoder,
   jobs: WorkerJob[],
 ): Promise<void> {
   const live = jobs.filter((job) => {
@@ -123,7 +119,7 @@ async function runBatch(
           },
           onResult: (result) => {
             cancelled.delete(result.id);
-            const text = words.decode(result.tokenIds, { skip_special_tokens: true }).trim();
+            const text = words.decode(result.tokenIds);
             send({ type: 'result', text, ...result });
           },
           // A macrotask turn, so that queued 'cancel' messages are handled between steps.

@@ -18,6 +18,7 @@ import {
   broadcastHoistedOverBeams,
   encoderStatesAsShape,
   extractDecoderWithPast,
+  reorderPastInGraph,
   foldWeightTransforms,
   hoistInvariant,
   signMatMulIntegerWeights,
@@ -34,7 +35,7 @@ import {
   tensorValueInfo,
 } from './onnx-proto';
 
-export const PREPARED_FORMAT = 5;
+export const PREPARED_FORMAT = 6;
 /** The optimized graphs must reproduce the stock decoder's logits within this. */
 export const LOGIT_TOLERANCE = 1e-4;
 
@@ -227,6 +228,8 @@ export async function optimizeDecoder(stock: Model): Promise<OptimizedDecoder> {
     throw new Error('the per-step graph reads the encoder states for more than their shape');
   }
   const stepReadsEncoderShape = split.perStepReadsInvariant;
+  if (reorderPastInGraph(split.perStep) === 0)
+    throw new Error('the per-step graph has no past_key_values inputs');
   addLogSoftmaxOutput(split.perStep);
   const hoisted = await hoistedTypes(asModel(stock, split.once), split.hoisted);
   declareHoisted(split.once, split.perStep, hoisted);

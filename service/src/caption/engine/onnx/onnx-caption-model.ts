@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { ScoreKind, StepScores } from '../decoding/sequence-search';
 import { ModelSpec } from '../model/model-spec';
-import { ENCODER_SHAPE_INPUT, ENCODER_STATE_INPUT } from './graph-optimizer';
+import { BEAM_INDEX_INPUT, ENCODER_SHAPE_INPUT, ENCODER_STATE_INPUT } from './graph-optimizer';
 import { LOG_PROBS_OUTPUT, PreparedModel } from './model-preparer';
 
 export type TensorMap = Record<string, ort.Tensor>;
@@ -91,6 +91,7 @@ export class OnnxCaptionModel {
   async decodeStep(
     inputIds: number[],
     past: ort.Tensor[],
+    pastRows: number[],
     hoisted: TensorMap,
     want: Set<ScoreKind>,
   ): Promise<StepOutput> {
@@ -103,6 +104,12 @@ export class OnnxCaptionModel {
       ...hoisted,
     };
     this.pastNames.forEach((name, i) => (feeds[name] = past[i]));
+    // Row r of this step continues row pastRows[r] of the cache (the graph gathers them).
+    feeds[BEAM_INDEX_INPUT] = new ort.Tensor(
+      'int64',
+      BigInt64Array.from(pastRows, (r) => BigInt(r)),
+      [pastRows.length],
+    );
     if (this.stepReadsEncoderShape) {
       const { encoderSequenceLength, encoderHiddenSize } = this.spec;
       const shape = [inputIds.length, encoderSequenceLength, encoderHiddenSize].map(BigInt);

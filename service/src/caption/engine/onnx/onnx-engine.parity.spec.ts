@@ -85,6 +85,37 @@ describe.each([
     },
   );
 
+  it('requests cancelled mid-batch leave, and the others still get their golden ids', async () => {
+    const setting = Object.keys(golden.settings).find(
+      (k) => (golden.settings[k].options.num_beams as number) > 1,
+    )!;
+    const { options, ids } = golden.settings[setting];
+    const items = golden.images.map((image) => ({
+      id: image,
+      pixels: pixels.get(image)!,
+      options: toOptions(options),
+    }));
+    const dropped = new Set([golden.images[0], golden.images[3]]);
+    const results = new Map<string, number[]>();
+    const cancelled: string[] = [];
+    let steps = 0;
+    await generateBatch(
+      model,
+      items,
+      {
+        isCancelled: (id) => steps >= 3 && dropped.has(id),
+        onResult: (r: ItemResult) => results.set(r.id, r.tokenIds),
+        onCancelled: (id) => cancelled.push(id),
+        yieldToEvents: async () => void steps++,
+      },
+      gatherRows,
+    );
+    expect(cancelled.sort()).toEqual([...dropped].sort());
+    for (const image of golden.images.filter((i) => !dropped.has(i))) {
+      expect({ image, ids: results.get(image) }).toEqual({ image, ids: ids[image] });
+    }
+  });
+
   it('a batch mixing decoding settings (beam counts) gives each request its golden ids', async () => {
     const settings = Object.keys(golden.settings);
     const items = golden.images.map((image, i) => {
