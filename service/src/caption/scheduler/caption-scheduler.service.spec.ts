@@ -151,7 +151,7 @@ describe('CaptionScheduler', () => {
   });
 
   it('gives Retry-After from queue depth and the recent time per image', async () => {
-    const { scheduler, engine, fire } = setup({ queueMax: 100, maxBatch: 10 });
+    const { scheduler, engine, fire } = setup({ queueMax: 100, maxBatch: 10, timeoutMs: 100_000 });
     const now = jest.spyOn(performance, 'now');
     let clock = 0;
     now.mockImplementation(() => clock);
@@ -165,6 +165,25 @@ describe('CaptionScheduler', () => {
     expect(scheduler.retryAfterSeconds()).toBe(1);
     for (let i = 0; i < 10; i++) fire();
     expect(scheduler.retryAfterSeconds()).toBe(Math.ceil(10 * (0.8 * 1 + 0.2 * 3)));
+  });
+
+  it('refuses at once (429) what would only time out in the queue', async () => {
+    const { scheduler, fire } = setup({ queueMax: 100, timeoutMs: 3000 }); // 1 s per image until measured
+    fire(); // runs at once
+    fire(); // 1 s in the queue + 1 s of its own: accepted
+    fire(); // 2 s + 1 s: just within the 3 s deadline
+    expect(scheduler.depth).toBe(2);
+    // 3 s + 1 s: over the deadline
+    let error: unknown;
+    try {
+      void scheduler.submit(rgb(), OPTIONS, never());
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({
+      code: 'queue_full',
+      detail: expect.stringContaining('REQUEST_TIMEOUT_MS'),
+    });
   });
 
   it('refuses with 503 while the model is not ready', () => {

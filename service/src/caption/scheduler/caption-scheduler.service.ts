@@ -74,6 +74,17 @@ export class CaptionScheduler implements OnModuleDestroy {
         'Retry-After': String(this.retryAfterSeconds()),
       });
     }
+    // Work that would only time out in the queue is refused now, while the client can still
+    // go elsewhere, instead of costing it the whole deadline and a 504.
+    const expectedWaitMs =
+      (this.expectedQueueSeconds(this.queue.length + 1) + this.secondsPerImage) * 1000;
+    if (this.queue.length > 0 && expectedWaitMs > this.config.queue.requestTimeoutMs) {
+      throw this.refusal(
+        'queue_full',
+        `${this.queue.length} captions are waiting; at the recent pace this one would not finish within REQUEST_TIMEOUT_MS.`,
+        { 'Retry-After': String(this.retryAfterSeconds()) },
+      );
+    }
   }
 
   submit(
@@ -102,12 +113,16 @@ export class CaptionScheduler implements OnModuleDestroy {
     });
   }
 
-  /** Runs one caption ahead of readiness (the warm-up), bypassing the queue limits. */
+  /** Runs one caption ahead of readiness (the warm-up), bypassing the queue limits; its time seeds the pace. */
   async warmUp(rgb: Uint8Array, options: DecodingOptions): Promise<EngineResult> {
     return new Promise<EngineResult>((resolve, reject) => {
       const id = `warm-up-${randomUUID()}`;
+      const started = performance.now();
       void this.engine.runBatch([{ id, rgb, options }], {
-        onResult: (_id, result) => resolve(result),
+        onResult: (_id, result) => {
+          this.secondsPerImage = (performance.now() - started) / 1000;
+          resolve(result);
+        },
         onCancelled: () => reject(new Error('warm-up cancelled')),
         onError: (_id, error) => reject(error),
       });
@@ -248,8 +263,12 @@ export class CaptionScheduler implements OnModuleDestroy {
 
   /** Seconds until the queue ahead would drain at the recent pace (at least 1). */
   retryAfterSeconds(): number {
-    const slots = Math.max(1, this.engine.slots);
-    return Math.max(1, Math.ceil((this.queue.length * this.secondsPerImage) / slots));
+    return Math.max(1, Math.ceil(this.expectedQueueSeconds(this.queue.length)));
+  }
+
+  /** Engine time for `images` queued captions at the recent pace (seconds per image, per slot). */
+  private expectedQueueSeconds(images: number): number {
+    return (images * this.secondsPerImage) / Math.max(1, this.engine.slots);
   }
 
   private publishDepth(): void {
