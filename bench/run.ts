@@ -19,13 +19,11 @@ import {
   onnxFileName,
   readModelSpec,
 } from '../service/src/caption/engine/model/model-spec';
-import { compareDecoders } from '../service/src/caption/engine/onnx/decoder-equivalence';
 import {
   findOrPrepare,
-  optimizeDecoder,
+  proveAgainstStock,
   sourceFiles,
 } from '../service/src/caption/engine/onnx/model-preparer';
-import { decodeModel } from '../service/src/caption/engine/onnx/onnx-proto';
 import { cpuBudget } from '../service/src/common/cpu-budget';
 import {
   ImageFile,
@@ -104,14 +102,7 @@ async function proveEquivalence(): Promise<Record<ModelDtype, number>> {
   for (const dtype of ['fp32', 'q8'] as ModelDtype[]) {
     await findOrPrepare(MODEL_DIR, dtype, join(BENCH_DIR, 'cache'), log);
     const stockBytes = readFileSync(join(MODEL_DIR, sourceFiles(MODEL_DIR, dtype).decoder));
-    const optimized = await optimizeDecoder(decodeModel(stockBytes, dtype));
-    const result = await compareDecoders(
-      stockBytes,
-      optimized.onceBytes,
-      optimized.stepBytes,
-      spec,
-      { batch: 2, steps: 16 },
-    );
+    const result = await proveAgainstStock(stockBytes, spec, { batch: 2, steps: 16 });
     log(
       `graph equivalence ${dtype}: max |logit diff| ${result.maxAbsLogitDiff.toExponential(2)} over ${result.steps} steps, batch ${result.batch}`,
     );

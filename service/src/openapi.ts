@@ -1,14 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-
-const RAW_IMAGE_TYPES = [
-  'image/jpeg',
-  'image/png',
-  'image/webp',
-  'image/gif',
-  'image/tiff',
-  'image/avif',
-];
+import { ACCEPTED_MEDIA_TYPES } from './caption/image/image-format';
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -23,7 +15,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   // Raw uploads carry the bytes themselves; only the multipart form has fields.
   const body = document.paths['/caption']?.post?.requestBody;
   if (body && 'content' in body) {
-    for (const type of RAW_IMAGE_TYPES)
+    for (const type of Object.values(ACCEPTED_MEDIA_TYPES))
       body.content[type] = { schema: { type: 'string', format: 'binary' } };
   }
   return document;

@@ -7,6 +7,7 @@ import { CaptionUploadInterceptor } from './caption-upload.interceptor';
 import { CaptionService } from './caption.service';
 import { ApiCaptionBody, ApiCaptionOptions } from './caption.openapi';
 import { CaptionResponseDto } from './dto/caption-response.dto';
+import { ACCEPTED_MEDIA_TYPES } from './image/image-format';
 
 @ApiTags('caption')
 @Controller('caption')
@@ -23,15 +24,7 @@ export class CaptionController {
       'Multipart field `file` (as the seed service), or the raw image bytes with Content-Type image/*. ' +
       'JPEG, PNG, WebP, GIF (first frame), TIFF (first page) and AVIF; the type is read from the bytes.',
   })
-  @ApiConsumes(
-    'multipart/form-data',
-    'image/jpeg',
-    'image/png',
-    'image/webp',
-    'image/gif',
-    'image/tiff',
-    'image/avif',
-  )
+  @ApiConsumes('multipart/form-data', ...Object.values(ACCEPTED_MEDIA_TYPES))
   @ApiCaptionBody()
   @ApiCaptionOptions()
   @ApiOkResponse({

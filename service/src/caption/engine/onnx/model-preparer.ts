@@ -24,7 +24,7 @@ import {
   signMatMulIntegerWeights,
 } from './graph-optimizer';
 import { cpuHasVnni } from './cpu-features';
-import { compareDecoders } from './decoder-equivalence';
+import { Equivalence, compareDecoders } from './decoder-equivalence';
 import {
   Graph,
   Model,
@@ -254,6 +254,19 @@ async function signedEncoder(
   const model = decodeModel(await readFile(path), path);
   const weights = signMatMulIntegerWeights(model.graph);
   return weights > 0 ? { bytes: encodeModel(model), weights } : undefined;
+}
+
+/**
+ * The equivalence proof on a stock decoder file: optimize it and compare the optimized pair with
+ * it over `steps` steps (the tests and the benchmark run it with more steps than preparation).
+ */
+export async function proveAgainstStock(
+  stockBytes: Uint8Array,
+  spec: ModelSpec,
+  run: { batch: number; steps: number },
+): Promise<Equivalence> {
+  const optimized = await optimizeDecoder(decodeModel(stockBytes, 'stock decoder'));
+  return compareDecoders(stockBytes, optimized.onceBytes, optimized.stepBytes, spec, run);
 }
 
 function prepared(
