@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import { argmax } from '../decoding/logits-processors';
 import { ModelSpec } from '../model/model-spec';
 import { BEAM_INDEX_INPUT, ENCODER_SHAPE_INPUT, ENCODER_STATE_INPUT } from './graph-optimizer';
 
@@ -87,7 +88,8 @@ export async function compareDecoders(
       stockPast = presentsAsPast(a);
       ourPast = presentsAsPast(b);
       // Both continue with the stock graph's choices, so they stay on the same path.
-      tokens = tokens.map((_, r) => argmaxRow(la, r, spec.vocabSize));
+      const vocab = spec.vocabSize;
+      tokens = tokens.map((_, r) => argmax(la.subarray(r * vocab, (r + 1) * vocab)));
     }
     return { batch, steps, maxAbsLogitDiff: maxDiff };
   } finally {
@@ -104,12 +106,6 @@ function presentsAsPast(
       past[name.replace('present.', 'past_key_values.')] = value as ort.Tensor;
   }
   return past;
-}
-
-function argmaxRow(data: Float32Array, row: number, vocab: number): number {
-  let best = 0;
-  for (let v = 1; v < vocab; v++) if (data[row * vocab + v] > data[row * vocab + best]) best = v;
-  return best;
 }
 
 function randomTensor(shape: number[], seed: number): ort.Tensor {

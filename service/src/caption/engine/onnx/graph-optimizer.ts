@@ -219,6 +219,24 @@ function subgraph(
   });
 }
 
+interface Use {
+  node: Node;
+  slot: number;
+}
+
+/** Every value's readers: the node and the input slot it reads the value in. */
+function usesOf(graph: Graph): Map<string, Use[]> {
+  const uses = new Map<string, Use[]>();
+  graph.node.forEach((node) =>
+    node.input.forEach((value, slot) => {
+      const list = uses.get(value);
+      if (list) list.push({ node, slot });
+      else uses.set(value, [{ node, slot }]);
+    }),
+  );
+  return uses;
+}
+
 /**
  * Precompute weight transforms that ORT would otherwise redo on every run. The quantized GPT-2
  * export ties the LM head to the int8 token embedding through Transpose -> DequantizeLinear on
@@ -230,9 +248,7 @@ function subgraph(
  */
 export function foldWeightTransforms(graph: Graph): number {
   const inits = new Map(graph.initializer.map((t) => [t.name, t]));
-  const consumers = new Map<string, Node[]>();
-  for (const n of graph.node)
-    for (const x of n.input) consumers.set(x, [...(consumers.get(x) ?? []), n]);
+  const consumers = usesOf(graph);
   const graphOutputs = new Set(graph.output.map((o) => o.name));
   const kept: Node[] = [];
   let folded = 0;
@@ -257,7 +273,7 @@ export function foldWeightTransforms(graph: Graph): number {
 function evaluate(
   node: Node,
   inits: Map<string, Tensor>,
-  consumers: Map<string, Node[]>,
+  consumers: Map<string, Use[]>,
 ): Tensor | null {
   const out = node.output[0];
   if (node.opType === 'Transpose') {
@@ -274,7 +290,10 @@ function evaluate(
   }
   if (node.opType === 'DequantizeLinear') {
     const users = consumers.get(out) ?? [];
-    if (users.length === 0 || !users.every((u) => u.opType === 'MatMul' || u.opType === 'Gemm'))
+    if (
+      users.length === 0 ||
+      !users.every(({ node: u }) => u.opType === 'MatMul' || u.opType === 'Gemm')
+    )
       return null;
     const source = inits.get(node.input[0])!;
     if (source.dataType !== DataType.INT8 && source.dataType !== DataType.UINT8) return null;
@@ -300,10 +319,7 @@ function evaluate(
  */
 export function signMatMulIntegerWeights(graph: Graph): number {
   const inits = new Map(graph.initializer.map((t) => [t.name, t]));
-  const users = new Map<string, { node: Node; slot: number }[]>();
-  graph.node.forEach((node) =>
-    node.input.forEach((x, slot) => users.set(x, [...(users.get(x) ?? []), { node, slot }])),
-  );
+  const users = usesOf(graph);
   const isUint8 = (name: string | undefined) =>
     !!name && inits.get(name)?.dataType === DataType.UINT8;
   const onlyUsedAs = (name: string, slot: number) =>
@@ -365,16 +381,12 @@ function replaceInitializer(graph: Graph, inits: Map<string, Tensor>, tensor: Te
  */
 export function broadcastHoistedOverBeams(graph: Graph, hoisted: string[]): boolean {
   const names = new Set(hoisted);
-  const uses = graph.node.flatMap((node) =>
-    node.input.map((value, slot) => ({ node, value, slot })).filter((u) => names.has(u.value)),
-  );
+  const consumers = usesOf(graph);
+  const uses = hoisted.flatMap((name) => consumers.get(name) ?? []);
   if (uses.length === 0 || uses.some((u) => u.node.opType !== 'MatMul' || u.slot !== 1))
     return false;
   if (graph.output.some((o) => names.has(o.name))) return false;
 
-  const consumers = new Map<string, Node[]>();
-  for (const n of graph.node)
-    for (const x of n.input) consumers.set(x, [...(consumers.get(x) ?? []), n]);
   const scalars = scalarConstants(graph);
   const constant = (name: string, value: bigint) =>
     makeTensor(name, DataType.INT64, [1], BigInt64Array.of(value));
@@ -404,7 +416,7 @@ export function broadcastHoistedOverBeams(graph: Graph, hoisted: string[]): bool
       continue;
     }
     const [rows, shared] = original.input;
-    const next = consumers.get(original.output[0]) ?? [];
+    const next = (consumers.get(original.output[0]) ?? []).map((u) => u.node);
     const scale =
       next.length === 1 && next[0].opType === 'Mul'
         ? scalars.get(next[0].input.find((x) => x !== original.output[0]) ?? '')

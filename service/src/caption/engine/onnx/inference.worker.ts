@@ -64,19 +64,15 @@ async function dispose(): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  const prepareLog: string[] = [];
-  const prepared = await findOrPrepare(init.modelDir, init.dtype, init.fallbackCacheDir, (m) => {
-    prepareLog.push(m);
-    send({ type: 'log', message: m });
-  });
+  const prepared = await findOrPrepare(init.modelDir, init.dtype, init.fallbackCacheDir, (m) =>
+    send({ type: 'log', message: m }),
+  );
   model = await OnnxCaptionModel.load(prepared, init.threads);
   tokenizer = Gpt2Decoder.fromModelDir(init.modelDir);
   send({
     type: 'ready',
     spec: prepared.spec,
     fingerprint: prepared.manifest.fingerprint,
-    prepareLog,
-    encoder: prepared.encoderToLoad,
   });
 }
 

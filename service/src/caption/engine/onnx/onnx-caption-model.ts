@@ -119,15 +119,11 @@ export class OnnxCaptionModel {
     if (want.has('logits')) fetches.push('logits');
     if (want.has('logProbs')) fetches.push(LOG_PROBS_OUTPUT);
     const out = await this.step.run(feeds, fetches);
-    const last = (t: ort.Tensor | undefined) => {
-      if (!t) return undefined;
-      const [rows, positions, vocab] = t.dims;
-      const data = t.data as Float32Array;
-      return positions === 1 ? data : lastPosition(data, rows, positions, vocab);
-    };
+    // One token per row, so [rows, 1, vocab] is already the [rows, vocab] the searches read.
+    const scores = (t: ort.Tensor | undefined) => t?.data as Float32Array | undefined;
     return {
-      logits: last(out.logits),
-      logProbs: last(out[LOG_PROBS_OUTPUT]),
+      logits: scores(out.logits),
+      logProbs: scores(out[LOG_PROBS_OUTPUT]),
       presents: this.presentNames.map((name) => out[name]),
     };
   }
@@ -147,21 +143,6 @@ export class OnnxCaptionModel {
   async release(): Promise<void> {
     await Promise.all([this.encoder.release(), this.once.release(), this.step.release()]);
   }
-}
-
-function lastPosition(
-  data: Float32Array,
-  rows: number,
-  positions: number,
-  vocab: number,
-): Float32Array {
-  const out = new Float32Array(rows * vocab);
-  for (let r = 0; r < rows; r++)
-    out.set(
-      data.subarray(((r + 1) * positions - 1) * vocab, (r + 1) * positions * vocab),
-      r * vocab,
-    );
-  return out;
 }
 
 /** Builds a tensor whose row i is row `rows[i]` of `source` (dim 0 is the batch). */

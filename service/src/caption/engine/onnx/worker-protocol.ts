@@ -24,9 +24,6 @@ export interface WorkerReady {
   type: 'ready';
   spec: ModelSpec;
   fingerprint: string;
-  prepareLog: string[];
-  /** The encoder file loaded (the VNNI variant where the CPU has it). */
-  encoder: string;
 }
 
 export interface JobDone {
