@@ -15,6 +15,19 @@ import { CaptionScheduler } from './scheduler/caption-scheduler.service';
 /** Seed-compatible default: generate(max_length=16) is 15 new tokens after the start token. */
 export const DEFAULT_MAX_NEW_TOKENS = 15;
 
+/** What a request that sets no option gets (Hugging Face defaults, the seed's length and beams). */
+export function defaultDecodingOptions(numBeams: number): DecodingOptions {
+  return {
+    maxNewTokens: DEFAULT_MAX_NEW_TOKENS,
+    minNewTokens: 0,
+    numBeams,
+    lengthPenalty: 1,
+    earlyStopping: false,
+    noRepeatNgramSize: 0,
+    repetitionPenalty: 1,
+  };
+}
+
 @Injectable()
 export class CaptionService {
   constructor(
@@ -40,14 +53,15 @@ export class CaptionService {
         fields: { errors: messages },
       });
     }
+    const defaults = defaultDecodingOptions(this.config.defaultNumBeams);
     const options: DecodingOptions = {
-      maxNewTokens: dto.max_new_tokens ?? DEFAULT_MAX_NEW_TOKENS,
-      minNewTokens: dto.min_new_tokens ?? 0,
-      numBeams: dto.num_beams ?? this.config.defaultNumBeams,
-      lengthPenalty: dto.length_penalty ?? 1,
-      earlyStopping: dto.early_stopping ?? false,
-      noRepeatNgramSize: dto.no_repeat_ngram_size ?? 0,
-      repetitionPenalty: dto.repetition_penalty ?? 1,
+      maxNewTokens: dto.max_new_tokens ?? defaults.maxNewTokens,
+      minNewTokens: dto.min_new_tokens ?? defaults.minNewTokens,
+      numBeams: dto.num_beams ?? defaults.numBeams,
+      lengthPenalty: dto.length_penalty ?? defaults.lengthPenalty,
+      earlyStopping: dto.early_stopping ?? defaults.earlyStopping,
+      noRepeatNgramSize: dto.no_repeat_ngram_size ?? defaults.noRepeatNgramSize,
+      repetitionPenalty: dto.repetition_penalty ?? defaults.repetitionPenalty,
     };
     if (options.minNewTokens > options.maxNewTokens) {
       throw new ProblemError(

@@ -5,7 +5,7 @@ import { CAPTION_ENGINE, CaptionEngine } from './engine/caption-engine';
 import { ImageIntakeService } from './image/image-intake.service';
 import { ModelStatusService } from './model-status.service';
 import { CaptionScheduler } from './scheduler/caption-scheduler.service';
-import { DEFAULT_MAX_NEW_TOKENS } from './caption.service';
+import { defaultDecodingOptions } from './caption.service';
 import { MODEL_SOURCE, ResolvedModel } from './engine/engine.provider';
 
 /**
@@ -54,15 +54,10 @@ export class ModelLoaderService implements OnApplicationShutdown {
       await ImageIntakeService.syntheticImage(),
       info.inputSize,
     );
-    const warm = await this.scheduler.warmUp(input.rgb, {
-      maxNewTokens: DEFAULT_MAX_NEW_TOKENS,
-      minNewTokens: 0,
-      numBeams: this.config.defaultNumBeams,
-      lengthPenalty: 1,
-      earlyStopping: false,
-      noRepeatNgramSize: 0,
-      repetitionPenalty: 1,
-    });
+    const warm = await this.scheduler.warmUp(
+      input.rgb,
+      defaultDecodingOptions(this.config.defaultNumBeams),
+    );
     const seconds = (performance.now() - started) / 1000;
     this.metrics.modelLoaded(
       { model_id: model.modelId, revision: model.revision, dtype: model.dtype },
