@@ -9,7 +9,20 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   prettier,
   {
+    // Type-aware rules: a promise nobody awaits or a switch that forgets a case are exactly the
+    // bugs a worker-thread engine and a request pipeline cannot afford.
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+      // Braces wherever a body spans lines (the "goto fail" shape); a guard that fits on one
+      // line, such as `if (!x) return;`, stays on one line as prettier prints it.
+      curly: ['error', 'multi-line', 'consistent'],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
       // The engine boundary: only engine files may load the inference runtimes, and only
       // the image intake may load sharp, so the rest of the service stays testable with fakes.

@@ -109,8 +109,9 @@ export async function load(
     ...(options.rate ? { overallRate: options.rate } : {}),
   });
   const statuses: Record<string, number> = {};
-  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {}))
+  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) {
     statuses[code] = (stat as { count: number }).count;
+  }
   const ok = statuses['200'] ?? 0;
   return {
     connections: options.connections,

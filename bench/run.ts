@@ -387,8 +387,9 @@ async function main(): Promise<void> {
   );
   const results: SystemResult[] = [];
   if (SYSTEMS.includes('peer')) results.push(await benchPeer(images));
-  for (const dtype of ['q8', 'fp32'] as ModelDtype[])
+  for (const dtype of ['q8', 'fp32'] as ModelDtype[]) {
     if (SYSTEMS.includes(dtype)) results.push(await benchOurs(dtype, images));
+  }
   const report = `${table(results, equivalence)}\n\n${targets(results)}`;
   process.stdout.write(
     `\nFull-size random ViT-GPT2, ${NEW_TOKENS} new tokens (min = max), same weights and images for all\n${report}\n`,

@@ -15,8 +15,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   // Raw uploads carry the bytes themselves; only the multipart form has fields.
   const body = document.paths['/caption']?.post?.requestBody;
   if (body && 'content' in body) {
-    for (const type of Object.values(ACCEPTED_MEDIA_TYPES))
+    for (const type of Object.values(ACCEPTED_MEDIA_TYPES)) {
       body.content[type] = { schema: { type: 'string', format: 'binary' } };
+    }
   }
   return document;
 }

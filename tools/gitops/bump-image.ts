@@ -67,8 +67,9 @@ function git(repoDir: string, args: string[], allowFail = false): { ok: boolean;
     return { ok: true, out: out.trim() };
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string; message: string };
-    if (!allowFail)
+    if (!allowFail) {
       throw new Error(`git ${args.join(' ')} failed: ${(e.stderr || e.message).trim()}`);
+    }
     return { ok: false, out: `${e.stdout || ''}${e.stderr || ''}`.trim() };
   }
 }
@@ -101,10 +102,11 @@ function target(opts: BumpOptions): { newName: string; tag: string } {
   );
   newName = newName || current?.newName;
   if (!tag) throw new Error('no tag: pass --tag or --from-overlay');
-  if (!newName)
+  if (!newName) {
     throw new Error(
       `no image name: ${opts.overlay} has no newName for ${opts.image}; pass --new-name`,
     );
+  }
   assertImmutableTag(tag);
   return { newName, tag };
 }
@@ -116,8 +118,9 @@ function edit(opts: BumpOptions): BumpOutcome {
   const before = readFileSync(file, 'utf8');
   const current = getImage(before, opts.image);
   const previous = current?.newTag;
-  if (previous === tag && current?.newName === newName && !current?.digest)
+  if (previous === tag && current?.newName === newName && !current?.digest) {
     return { status: 'unchanged', tag };
+  }
   if (
     previous &&
     previous !== tag &&
@@ -193,10 +196,12 @@ export function bumpImage(opts: BumpOptions): BumpOutcome {
         attempts: attempt,
       };
     }
-    if (!/rejected|non-fast-forward|fetch first/.test(push.out))
+    if (!/rejected|non-fast-forward|fetch first/.test(push.out)) {
       throw new Error(`push failed: ${push.out}`);
-    if (attempt >= opts.retries)
+    }
+    if (attempt >= opts.retries) {
       throw new Error(`push still rejected after ${attempt} attempts: ${push.out}`);
+    }
     log(`push rejected (attempt ${attempt}): ${opts.branch} moved; rebasing onto the new tip`);
     git(opts.repoDir, [
       'fetch',
@@ -299,8 +304,9 @@ function parseArgs(argv: string[]): BumpOptions {
     }
   }
   if (!opts.overlay) throw new Error('--overlay is required');
-  if (!Number.isInteger(opts.retries) || opts.retries < 1)
+  if (!Number.isInteger(opts.retries) || opts.retries < 1) {
     throw new Error('--retries must be a positive integer');
+  }
   return opts;
 }
 

@@ -23,8 +23,9 @@ export function inventoryFromOutputs(outputs: TfOutputs): string {
   if (missing.length) throw new Error(`terraform outputs lack ${missing.join(', ')}`);
   const v = (k: string) => outputs[k].value as string;
   const ip = v('jenkins_external_ip');
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip))
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) {
     throw new Error(`jenkins_external_ip "${ip}" is not an IPv4 address`);
+  }
   const inventory = {
     all: {
       children: {

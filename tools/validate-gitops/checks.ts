@@ -209,8 +209,9 @@ function dashboardsOf(ctx: Context): DashboardInfo[] {
             /^\s*(?:label_values\((.+),\s*[a-zA-Z_][a-zA-Z0-9_]*\s*\)|query_result\((.+)\))\s*$/.exec(
               q,
             );
-          if (inner)
+          if (inner) {
             exprs.push({ expr: inner[1] ?? inner[2], where: `${where} variable $${v.name}` });
+          }
         }
         out.push({ where, dashboard, exprs });
       }
@@ -241,8 +242,9 @@ const kustomizeBuild: Check = {
     const problems = ctx.folders
       .filter((f) => f.error)
       .map((f) => `${f.dir}: kustomize build failed: ${f.error}`);
-    for (const f of ctx.folders)
+    for (const f of ctx.folders) {
       if (!f.error && !f.objects.length) problems.push(`${f.dir}: builds to nothing`);
+    }
     return problems;
   },
 };
@@ -273,41 +275,52 @@ const applicationPolicy: Check = {
     'every Application: automated prune + selfHeal, CreateNamespace=true, resources finalizer, retry with backoff, sources that exist',
   run(ctx) {
     const problems: string[] = [];
-    if (!ctx.applications.length)
+    if (!ctx.applications.length) {
       problems.push('no Argo CD Application rendered anywhere under gitops/');
-    if (!ctx.repoURL)
+    }
+    if (!ctx.repoURL) {
       problems.push('no root Application with path gitops/apps (the app-of-apps) was found');
+    }
     for (const a of ctx.applications) {
       const id = `Application ${a.app.metadata.name} (${a.dir})`;
       const sp = a.app.spec?.syncPolicy ?? {};
-      if (sp.automated?.prune !== true)
+      if (sp.automated?.prune !== true) {
         problems.push(`${id}: syncPolicy.automated.prune must be true`);
-      if (sp.automated?.selfHeal !== true)
+      }
+      if (sp.automated?.selfHeal !== true) {
         problems.push(`${id}: syncPolicy.automated.selfHeal must be true`);
-      if (!a.syncOptions.includes('CreateNamespace=true'))
+      }
+      if (!a.syncOptions.includes('CreateNamespace=true')) {
         problems.push(`${id}: syncOptions must include CreateNamespace=true`);
-      if (!(a.app.metadata as Json).finalizers?.includes('resources-finalizer.argocd.argoproj.io'))
+      }
+      if (
+        !(a.app.metadata as Json).finalizers?.includes('resources-finalizer.argocd.argoproj.io')
+      ) {
         problems.push(
           `${id}: metadata.finalizers must include resources-finalizer.argocd.argoproj.io (deleting the app must delete what it deployed)`,
         );
+      }
       const retry = sp.retry;
-      if (!retry || !(retry.limit > 0))
+      if (!retry || !(retry.limit > 0)) {
         problems.push(`${id}: syncPolicy.retry.limit must be set above 0`);
-      else if (
+      } else if (
         !retry.backoff?.duration ||
         !(retry.backoff?.factor > 1) ||
         !retry.backoff?.maxDuration
-      )
+      ) {
         problems.push(`${id}: syncPolicy.retry.backoff needs duration, factor > 1 and maxDuration`);
-      if (a.app.metadata.namespace !== 'argocd')
+      }
+      if (a.app.metadata.namespace !== 'argocd') {
         problems.push(`${id}: must live in the argocd namespace`);
+      }
       if (!a.sources.length) problems.push(`${id}: has no source`);
       for (const s of a.sources) {
         if (s.path && ctx.repoURL && s.repoURL === ctx.repoURL) {
-          if (!ctx.folders.some((f) => f.dir === s.path!.replace(/\/$/, '')))
+          if (!ctx.folders.some((f) => f.dir === s.path!.replace(/\/$/, ''))) {
             problems.push(
               `${id}: source path ${s.path} is not a kustomization folder in this repo`,
             );
+          }
         }
       }
     }
@@ -322,26 +335,29 @@ const applicationPolicy: Check = {
     );
     for (const a of ctx.applications) {
       if (a.dir.startsWith('gitops/bootstrap')) continue;
-      if (!underRoot.has(a.app.metadata.name))
+      if (!underRoot.has(a.app.metadata.name)) {
         problems.push(
           `Application ${a.app.metadata.name} (${a.dir}): not rendered by the root app's folder ${rootDir ?? 'gitops/apps'}, so Argo CD never creates it`,
         );
+      }
     }
     // Objects land in their own metadata.namespace; it must be the one the app deploys to.
     for (const d of ctx.deployables) {
       const dest = namespaceOf(d.app);
       for (const o of d.objects) {
-        if (o.metadata.namespace && o.metadata.namespace !== dest)
+        if (o.metadata.namespace && o.metadata.namespace !== dest) {
           problems.push(
             `${d.dir}: ${describe(o)} is in namespace ${o.metadata.namespace}, but Application ${d.app.app.metadata.name} deploys to ${dest}`,
           );
+        }
       }
     }
     for (const r of ctx.helmReleases) {
-      for (const vf of r.missingValueFiles)
+      for (const vf of r.missingValueFiles) {
         problems.push(
           `Application ${r.app.app.metadata.name}: value file ${vf} does not resolve to a file in this repo`,
         );
+      }
     }
     return problems;
   },
@@ -367,13 +383,16 @@ const projects: Check = {
         continue;
       }
       const repos: string[] = p.spec?.sourceRepos ?? [];
-      if (repos.includes('*'))
+      if (repos.includes('*')) {
         problems.push(`AppProject ${projectName}: sourceRepos must not be "*"`);
-      for (const s of a.sources)
-        if (!repos.includes(s.repoURL))
+      }
+      for (const s of a.sources) {
+        if (!repos.includes(s.repoURL)) {
           problems.push(
             `${id}: source ${s.repoURL} is not in AppProject ${projectName}'s sourceRepos`,
           );
+        }
+      }
       const dest = a.app.spec?.destination ?? {};
       const allowed = (p.spec?.destinations ?? []).some(
         (d: Json) =>
@@ -381,10 +400,11 @@ const projects: Check = {
           d.namespace === dest.namespace &&
           d.namespace !== '*',
       );
-      if (!allowed)
+      if (!allowed) {
         problems.push(
           `${id}: destination ${dest.server ?? dest.name}/${dest.namespace} is not allowed by AppProject ${projectName}`,
         );
+      }
     }
     return problems;
   },
@@ -403,10 +423,11 @@ const pinned: Check = {
       for (const s of a.sources) {
         const id = `Application ${a.app.metadata.name} source ${s.chart ?? s.repoURL}`;
         if (s.chart) {
-          if (!SEMVER.test(s.targetRevision ?? ''))
+          if (!SEMVER.test(s.targetRevision ?? '')) {
             problems.push(
               `${id}: chart targetRevision "${s.targetRevision ?? ''}" must be an exact version like 1.2.3`,
             );
+          }
         } else if (!s.targetRevision || /^(HEAD|\*|latest)$/i.test(s.targetRevision)) {
           problems.push(
             `${id}: targetRevision must name a branch, tag or commit, not "${s.targetRevision ?? ''}"`,
@@ -415,9 +436,11 @@ const pinned: Check = {
       }
     }
     for (const f of ctx.folders) {
-      for (const r of f.remoteResources)
-        if (!PINNED_REMOTE.test(r))
+      for (const r of f.remoteResources) {
+        if (!PINNED_REMOTE.test(r)) {
           problems.push(`${f.dir}: remote resource ${r} is not pinned to a release tag or commit`);
+        }
+      }
     }
     for (const d of ctx.deployables) {
       for (const { owner, pod } of podsOf(d.objects)) {
@@ -427,16 +450,18 @@ const pinned: Check = {
           const digest = /@sha256:[0-9a-f]{64}$/.test(image);
           const tag = /:([^/:@]+)$/.exec(image)?.[1];
           if (digest) continue;
-          if (!tag)
+          if (!tag) {
             problems.push(`${where}: image "${image}" has no tag (Kubernetes pulls :latest)`);
-          else if (tag === 'latest')
+          } else if (tag === 'latest') {
             problems.push(`${where}: image "${image}" uses the moving tag latest`);
-          else if (!/^[0-9a-f]{7,40}$/.test(tag))
+          } else if (!/^[0-9a-f]{7,40}$/.test(tag)) {
             problems.push(`${where}: image "${image}" tag "${tag}" is not an immutable git SHA`);
-          if (!image.includes('/'))
+          }
+          if (!image.includes('/')) {
             problems.push(
               `${where}: image "${image}" names no registry (the overlay's images: newName is missing)`,
             );
+          }
         }
       }
     }
@@ -455,8 +480,9 @@ function usesMonitoringCrds(ctx: Context, a: AppInfo): boolean {
       if (
         /servicemonitor|prometheusrule|podmonitor/i.test(key) &&
         (v.create === true || v.enabled === true)
-      )
+      ) {
         found = true;
+      }
       Object.entries(v).forEach(([k, x]) => walk(x, k));
     }
   };
@@ -472,31 +498,34 @@ const syncOrder: Check = {
     const problems: string[] = [];
     const stack = monitoringStack(ctx);
     if (!stack) return ['no Application installs the kube-prometheus-stack chart'];
-    if (!stack.app.syncOptions.includes('ServerSideApply=true'))
+    if (!stack.app.syncOptions.includes('ServerSideApply=true')) {
       problems.push(
         `Application ${stack.app.app.metadata.name}: syncOptions must include ServerSideApply=true (the prometheus-operator CRDs exceed the client-side apply annotation limit)`,
       );
+    }
     for (const a of ctx.applications) {
       if (a === stack.app || !usesMonitoringCrds(ctx, a)) continue;
       const id = `Application ${a.app.metadata.name}`;
       const skip = a.syncOptions.includes('SkipDryRunOnMissingResource=true');
-      if (a.wave < stack.app.wave)
+      if (a.wave < stack.app.wave) {
         problems.push(
           `${id}: sync-wave ${a.wave} comes before kube-prometheus-stack (${stack.app.wave}), but it creates ServiceMonitor/PrometheusRule objects`,
         );
-      else if (a.wave === stack.app.wave && !skip)
+      } else if (a.wave === stack.app.wave && !skip) {
         problems.push(
           `${id}: shares sync-wave ${a.wave} with kube-prometheus-stack but lacks SkipDryRunOnMissingResource=true, so its first sync fails before the CRDs exist`,
         );
+      }
       for (const d of ctx.deployables.filter((x) => x.app === a)) {
         for (const o of d.objects.filter((x) =>
           x.apiVersion?.startsWith('monitoring.coreos.com/'),
         )) {
           const own = o.metadata.annotations?.['argocd.argoproj.io/sync-options'] ?? '';
-          if (!skip && !own.includes('SkipDryRunOnMissingResource=true'))
+          if (!skip && !own.includes('SkipDryRunOnMissingResource=true')) {
             problems.push(
               `${d.dir}: ${describe(o)} needs argocd.argoproj.io/sync-options: SkipDryRunOnMissingResource=true (its CRD may not be served on the first sync)`,
             );
+          }
         }
       }
     }
@@ -504,10 +533,11 @@ const syncOrder: Check = {
     const cm = ctx.folders
       .flatMap((f) => [...f.objects, ...f.droppedPatches.flatMap((p) => p.objects)])
       .find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'argocd-cm') as Json;
-    if (!cm?.data?.['resource.customizations.health.argoproj.io_Application'])
+    if (!cm?.data?.['resource.customizations.health.argoproj.io_Application']) {
       problems.push(
         'gitops/bootstrap: argocd-cm has no resource.customizations.health.argoproj.io_Application, so the root app ignores child health and sync waves do not order the apps',
       );
+    }
     return problems;
   },
 };
@@ -534,48 +564,53 @@ const workloads: Check = {
           }
           const cpuReq = cpuCores(req.cpu);
           const cpuLim = cpuCores(lim.cpu);
-          if (cpuReq !== undefined && cpuLim !== undefined && cpuReq !== cpuLim)
+          if (cpuReq !== undefined && cpuLim !== undefined && cpuReq !== cpuLim) {
             problems.push(
               `${id}: CPU request ${req.cpu} differs from limit ${lim.cpu}; inference is CPU-bound, so they must be equal`,
             );
+          }
           const memReq = memoryBytes(req.memory);
           const memLim = memoryBytes(lim.memory);
-          if (memReq !== undefined && memLim !== undefined && memReq > memLim)
+          if (memReq !== undefined && memLim !== undefined && memReq > memLim) {
             problems.push(`${id}: memory request above its limit`);
+          }
           // Engine threads follow the CPU limit. The service counts floor(CPU quota) cores and
           // refuses to start when ENGINE_WORKERS x ENGINE_THREADS exceeds them, while a
           // resourceFieldRef on limits.cpu rounds up: the two agree only on whole cores.
           const threads = (c.env ?? []).find((e: Json) => e.name === 'ENGINE_THREADS');
           const workers = Number(envValue(c, 'ENGINE_WORKERS') ?? 1);
           const budget = cpuLim !== undefined ? Math.max(1, Math.floor(cpuLim)) : undefined;
-          if (!threads)
+          if (!threads) {
             problems.push(
               `${id}: ENGINE_THREADS is not set; derive it from the CPU limit (valueFrom.resourceFieldRef limits.cpu)`,
             );
-          else if (threads.valueFrom?.resourceFieldRef) {
+          } else if (threads.valueFrom?.resourceFieldRef) {
             const ref = threads.valueFrom.resourceFieldRef;
             if (
               ref.resource !== 'limits.cpu' ||
               (ref.containerName && ref.containerName !== c.name) ||
               (ref.divisor !== undefined && String(ref.divisor) !== '1')
-            )
+            ) {
               problems.push(
                 `${id}: ENGINE_THREADS must come from this container's limits.cpu with divisor 1`,
               );
-            if (cpuLim !== undefined && !Number.isInteger(cpuLim))
+            }
+            if (cpuLim !== undefined && !Number.isInteger(cpuLim)) {
               problems.push(
                 `${id}: CPU limit ${lim.cpu} is not a whole number of cores: ENGINE_THREADS becomes ${Math.ceil(cpuLim)} (rounded up) but the service's CPU budget is ${budget}, so it refuses to start`,
               );
-            else if (budget !== undefined && workers * budget > budget)
+            } else if (budget !== undefined && workers * budget > budget) {
               problems.push(
                 `${id}: ENGINE_WORKERS=${workers} x ENGINE_THREADS=${budget} oversubscribes ${lim.cpu} CPU; the service refuses to start`,
               );
+            }
           } else if (budget !== undefined) {
             const n = Number(threads.value);
-            if (!Number.isInteger(n) || n < 1 || workers * n > budget)
+            if (!Number.isInteger(n) || n < 1 || workers * n > budget) {
               problems.push(
                 `${id}: ENGINE_WORKERS=${workers} x ENGINE_THREADS=${threads.value} does not fit the CPU limit ${lim.cpu} (${budget} whole cores); the service refuses to start`,
               );
+            }
           }
           // Probes
           const ports = [
@@ -593,77 +628,91 @@ const workloads: Check = {
               problems.push(`${id}: ${kind} is missing`);
               continue;
             }
-            if (p.httpGet?.path !== wantPath)
+            if (p.httpGet?.path !== wantPath) {
               problems.push(
                 `${id}: ${kind} must probe ${wantPath}, not ${p.httpGet?.path ?? '(no httpGet)'}`,
               );
-            if (p.httpGet && !ports.includes(p.httpGet.port))
+            }
+            if (p.httpGet && !ports.includes(p.httpGet.port)) {
               problems.push(`${id}: ${kind} port ${p.httpGet.port} is not a port of the container`);
+            }
           }
           const sp = c.startupProbe;
           const startupBudget = sp
             ? (sp.initialDelaySeconds ?? 0) + (sp.periodSeconds ?? 10) * (sp.failureThreshold ?? 3)
             : 0;
-          if (sp && startupBudget < STARTUP_BUDGET_SECONDS)
+          if (sp && startupBudget < STARTUP_BUDGET_SECONDS) {
             problems.push(
               `${id}: startupProbe allows ${startupBudget}s (initialDelay + period x failureThreshold) but model load + warm-up may take ${STARTUP_BUDGET_SECONDS}s`,
             );
+          }
           const rp = c.readinessProbe;
-          if (rp && (rp.periodSeconds ?? 10) * (rp.failureThreshold ?? 3) > 30)
+          if (rp && (rp.periodSeconds ?? 10) * (rp.failureThreshold ?? 3) > 30) {
             problems.push(
               `${id}: readinessProbe takes over 30s to notice a draining pod; traffic would keep arriving after SIGTERM`,
             );
+          }
           const lp = c.livenessProbe;
-          if (lp && (lp.timeoutSeconds ?? 1) < 2)
+          if (lp && (lp.timeoutSeconds ?? 1) < 2) {
             problems.push(
               `${id}: livenessProbe timeout below 2s restarts pods that are merely busy with inference`,
             );
+          }
           const deadline = owner.spec?.progressDeadlineSeconds ?? 600;
-          if (owner.kind === 'Deployment' && deadline <= startupBudget)
+          if (owner.kind === 'Deployment' && deadline <= startupBudget) {
             problems.push(
               `${id}: progressDeadlineSeconds ${deadline} is not above the startup budget ${startupBudget}s; rollouts would be marked failed while pods warm up`,
             );
+          }
           // Security
           const runAsNonRoot = sec.runAsNonRoot ?? podSec.runAsNonRoot;
           const runAsUser = sec.runAsUser ?? podSec.runAsUser;
           if (runAsNonRoot !== true) problems.push(`${id}: runAsNonRoot must be true`);
           if (runAsUser === 0) problems.push(`${id}: runAsUser must not be 0`);
-          if (sec.readOnlyRootFilesystem !== true)
+          if (sec.readOnlyRootFilesystem !== true) {
             problems.push(`${id}: securityContext.readOnlyRootFilesystem must be true`);
-          if (sec.allowPrivilegeEscalation !== false)
+          }
+          if (sec.allowPrivilegeEscalation !== false) {
             problems.push(`${id}: securityContext.allowPrivilegeEscalation must be false`);
-          if (!(sec.capabilities?.drop ?? []).map((x: string) => x.toUpperCase()).includes('ALL'))
+          }
+          if (!(sec.capabilities?.drop ?? []).map((x: string) => x.toUpperCase()).includes('ALL')) {
             problems.push(`${id}: securityContext.capabilities.drop must include ALL`);
-          if (sec.capabilities?.add?.length)
+          }
+          if (sec.capabilities?.add?.length) {
             problems.push(`${id}: must not add capabilities (${sec.capabilities.add.join(', ')})`);
-          if ((sec.seccompProfile?.type ?? podSec.seccompProfile?.type) !== 'RuntimeDefault')
+          }
+          if ((sec.seccompProfile?.type ?? podSec.seccompProfile?.type) !== 'RuntimeDefault') {
             problems.push(`${id}: seccompProfile.type must be RuntimeDefault`);
+          }
           if (sec.readOnlyRootFilesystem === true) {
             const tmp = (c.volumeMounts ?? []).find((m: Json) => m.mountPath === '/tmp');
             const vol = tmp && (ps.volumes ?? []).find((v: Json) => v.name === tmp.name);
-            if (!vol?.emptyDir)
+            if (!vol?.emptyDir) {
               problems.push(
                 `${id}: read-only root filesystem without a writable emptyDir at /tmp (the contract asks for one)`,
               );
+            }
           }
           // Drain: preStop pause + SHUTDOWN_TIMEOUT_MS must fit in the grace period.
           const pre = c.lifecycle?.preStop;
           const preStopSeconds =
             pre?.sleep?.seconds ??
             Number(/sleep\s+(\d+)/.exec((pre?.exec?.command ?? []).join(' '))?.[1] ?? NaN);
-          if (!pre)
+          if (!pre) {
             problems.push(
               `${id}: no lifecycle.preStop pause; endpoints may still route to the pod after SIGTERM`,
             );
-          else if (!Number.isFinite(preStopSeconds))
+          } else if (!Number.isFinite(preStopSeconds)) {
             problems.push(`${id}: lifecycle.preStop must be a sleep of a known length`);
+          }
           const shutdownS = Number(envValue(c, 'SHUTDOWN_TIMEOUT_MS')) / 1000;
           const grace = ps.terminationGracePeriodSeconds ?? 30;
           const needed = shutdownS + (Number.isFinite(preStopSeconds) ? preStopSeconds : 0);
-          if (!(grace > needed))
+          if (!(grace > needed)) {
             problems.push(
               `${id}: terminationGracePeriodSeconds ${grace} must exceed preStop (${preStopSeconds || 0}s) + SHUTDOWN_TIMEOUT_MS (${shutdownS}s) = ${needed}s`,
             );
+          }
         }
       }
     }
@@ -683,19 +732,22 @@ const ingress: Check = {
       for (const ing of ofKind(d.objects, 'Ingress')) {
         const id = `${d.dir}: ${describe(ing)}`;
         const ann: Record<string, string> = ing.metadata.annotations ?? {};
-        if (ing.spec?.ingressClassName !== className)
+        if (ing.spec?.ingressClassName !== className) {
           problems.push(
             `${id}: ingressClassName "${ing.spec?.ingressClassName ?? ''}" is not the controller's class "${className}"`,
           );
+        }
         for (const k of Object.keys(ann)) {
-          if (k.startsWith('nginx.ingress.kubernetes.io/'))
+          if (k.startsWith('nginx.ingress.kubernetes.io/')) {
             problems.push(
               `${id}: annotation ${k} belongs to the retired community ingress-nginx; F5 NGINX Ingress Controller ignores it (use nginx.org/*)`,
             );
-          if (k === 'kubernetes.io/ingress.class')
+          }
+          if (k === 'kubernetes.io/ingress.class') {
             problems.push(
               `${id}: the kubernetes.io/ingress.class annotation is deprecated; use spec.ingressClassName`,
             );
+          }
         }
         for (const rule of ing.spec?.rules ?? []) {
           if (!rule.host) problems.push(`${id}: a rule has no host`);
@@ -713,10 +765,11 @@ const ingress: Check = {
               !(svc.spec?.ports ?? []).some(
                 (sp: Json) => sp.name === port.name || sp.port === port.number,
               )
-            )
+            ) {
               problems.push(
                 `${id}: path ${p.path} uses port ${port.name ?? port.number}, which Service ${svcName} does not expose`,
               );
+            }
             const exposes = (internal: string) =>
               p.pathType === 'Exact'
                 ? p.path === internal
@@ -724,10 +777,11 @@ const ingress: Check = {
                   internal.startsWith(p.path.endsWith('/') ? p.path : `${p.path}/`) ||
                   p.path === '/';
             for (const internal of ['/metrics', '/health/ready']) {
-              if (exposes(internal))
+              if (exposes(internal)) {
                 problems.push(
                   `${id}: path ${p.path} (${p.pathType}) exposes ${internal} to the internet; route only the public API`,
                 );
+              }
             }
             const workload = workloadFor(d.objects, svc.spec?.selector);
             const c = workload?.spec?.template?.spec?.containers?.[0];
@@ -735,21 +789,24 @@ const ingress: Check = {
             const maxUpload = Number(envValue(c, 'MAX_UPLOAD_BYTES'));
             const deadline = Number(envValue(c, 'REQUEST_TIMEOUT_MS'));
             const body = nginxSizeBytes(ann['nginx.org/client-max-body-size']);
-            if (body === undefined)
+            if (body === undefined) {
               problems.push(
                 `${id}: nginx.org/client-max-body-size is missing or unreadable; the controller default (1m) rejects uploads the service accepts`,
               );
-            else if (!(body > maxUpload))
+            } else if (!(body > maxUpload)) {
               problems.push(
                 `${id}: nginx.org/client-max-body-size ${ann['nginx.org/client-max-body-size']} is not above MAX_UPLOAD_BYTES ${maxUpload}; NGINX would answer 413 before the service`,
               );
+            }
             for (const key of ['nginx.org/proxy-read-timeout', 'nginx.org/proxy-send-timeout']) {
               const t = nginxTimeMs(ann[key]);
-              if (t === undefined) problems.push(`${id}: ${key} is missing or unreadable`);
-              else if (!(t > deadline))
+              if (t === undefined) {
+                problems.push(`${id}: ${key} is missing or unreadable`);
+              } else if (!(t > deadline)) {
                 problems.push(
                   `${id}: ${key} ${ann[key]} is not above REQUEST_TIMEOUT_MS ${deadline}ms; NGINX would cut requests the service still answers`,
                 );
+              }
             }
           }
         }
@@ -773,35 +830,43 @@ const availability: Check = {
             h.spec?.scaleTargetRef?.kind === 'Deployment' &&
             h.spec?.scaleTargetRef?.name === dep.metadata.name,
         );
-        if (!hpa) problems.push(`${id}: no HorizontalPodAutoscaler targets it`);
-        else {
-          if (!((hpa.spec?.minReplicas ?? 1) >= 2))
+        if (!hpa) {
+          problems.push(`${id}: no HorizontalPodAutoscaler targets it`);
+        } else {
+          if (!((hpa.spec?.minReplicas ?? 1) >= 2)) {
             problems.push(`${id}: HPA minReplicas ${hpa.spec?.minReplicas ?? 1} is below 2`);
-          if (!(hpa.spec?.maxReplicas >= (hpa.spec?.minReplicas ?? 1)))
+          }
+          if (!(hpa.spec?.maxReplicas >= (hpa.spec?.minReplicas ?? 1))) {
             problems.push(`${id}: HPA maxReplicas below minReplicas`);
-          if (dep.spec?.replicas !== undefined)
+          }
+          if (dep.spec?.replicas !== undefined) {
             problems.push(
               `${id}: sets spec.replicas while an HPA scales it; Argo CD self-heal would reset every scale-out`,
             );
+          }
         }
         const labels = dep.spec?.template?.metadata?.labels;
         const pdb = ofKind(d.objects, 'PodDisruptionBudget').find((p) =>
           selectorMatches(p.spec?.selector, labels),
         );
-        if (!pdb) problems.push(`${id}: no PodDisruptionBudget selects its pods`);
-        else {
+        if (!pdb) {
+          problems.push(`${id}: no PodDisruptionBudget selects its pods`);
+        } else {
           const min = hpa?.spec?.minReplicas ?? 1;
           const { maxUnavailable, minAvailable } = pdb.spec ?? {};
-          if (maxUnavailable !== undefined && (maxUnavailable === 0 || maxUnavailable === '0%'))
+          if (maxUnavailable !== undefined && (maxUnavailable === 0 || maxUnavailable === '0%')) {
             problems.push(`${id}: PodDisruptionBudget maxUnavailable 0 blocks every node drain`);
-          if (typeof minAvailable === 'number' && minAvailable >= min)
+          }
+          if (typeof minAvailable === 'number' && minAvailable >= min) {
             problems.push(
               `${id}: PodDisruptionBudget minAvailable ${minAvailable} >= HPA minReplicas ${min} blocks node drains at minimum scale`,
             );
-          if (maxUnavailable === undefined && minAvailable === undefined)
+          }
+          if (maxUnavailable === undefined && minAvailable === undefined) {
             problems.push(
               `${id}: PodDisruptionBudget sets neither maxUnavailable nor minAvailable`,
             );
+          }
         }
       }
     }
@@ -839,36 +904,43 @@ const networkPolicy: Check = {
               continue;
             }
             for (const peer of rule.from) {
-              if (peer.ipBlock)
+              if (peer.ipBlock) {
                 problems.push(`${rid}: ipBlock peers admit traffic from outside the cluster`);
+              }
               const ns = peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
-              if (!ns)
+              if (!ns) {
                 problems.push(
                   `${rid}: every peer must name its namespace (namespaceSelector on kubernetes.io/metadata.name)`,
                 );
-              else if (ns !== ingressNs && ns !== monitoringNs)
+              } else if (ns !== ingressNs && ns !== monitoringNs) {
                 problems.push(
                   `${rid}: admits namespace "${ns}", which is neither the ingress controller's (${ingressNs}) nor Prometheus' (${monitoringNs})`,
                 );
-              if (!peer.podSelector || !Object.keys(peer.podSelector.matchLabels ?? {}).length)
+              }
+              if (!peer.podSelector || !Object.keys(peer.podSelector.matchLabels ?? {}).length) {
                 problems.push(
                   `${rid}: peer in namespace ${ns} must also select the pods (podSelector), not the whole namespace`,
                 );
+              }
               if (ns) reached.add(ns);
             }
-            for (const p of rule.ports ?? [])
-              if (!ports.includes(p.port))
+            for (const p of rule.ports ?? []) {
+              if (!ports.includes(p.port)) {
                 problems.push(`${rid}: port ${p.port} is not a port of ${describe(dep)}`);
+              }
+            }
           }
         }
-        if (ingressNs && !reached.has(ingressNs))
+        if (ingressNs && !reached.has(ingressNs)) {
           problems.push(
             `${id}: the NetworkPolicy does not admit the ingress controller (namespace ${ingressNs}); user traffic would be dropped`,
           );
-        if (monitoringNs && !reached.has(monitoringNs))
+        }
+        if (monitoringNs && !reached.has(monitoringNs)) {
           problems.push(
             `${id}: the NetworkPolicy does not admit Prometheus (namespace ${monitoringNs}); scrapes would fail`,
           );
+        }
       }
     }
     return problems;
@@ -889,28 +961,32 @@ const monitoringWiring: Check = {
     for (const d of ctx.deployables) {
       for (const sm of ofKind(d.objects, 'ServiceMonitor')) {
         const id = `${d.dir}: ${describe(sm)}`;
-        if (!selectorMatches(smSel, sm.metadata.labels))
+        if (!selectorMatches(smSel, sm.metadata.labels)) {
           problems.push(
             `${id}: labels ${JSON.stringify(sm.metadata.labels ?? {})} do not match the stack's serviceMonitorSelector ${JSON.stringify(smSel)}; Prometheus would ignore it`,
           );
+        }
         const svcs = ofKind(d.objects, 'Service').filter((s) =>
           selectorMatches(sm.spec?.selector, s.metadata.labels),
         );
         if (!svcs.length) problems.push(`${id}: selector matches no Service of this app`);
         for (const ep of sm.spec?.endpoints ?? []) {
-          if (!svcs.some((s) => (s.spec?.ports ?? []).some((p: Json) => p.name === ep.port)))
+          if (!svcs.some((s) => (s.spec?.ports ?? []).some((p: Json) => p.name === ep.port))) {
             problems.push(
               `${id}: endpoint port "${ep.port}" is not a named port of the selected Service`,
             );
-          if (ep.path && ep.path !== '/metrics')
+          }
+          if (ep.path && ep.path !== '/metrics') {
             problems.push(`${id}: scrapes ${ep.path}; the service exports /metrics`);
+          }
         }
       }
       for (const pr of ofKind(d.objects, 'PrometheusRule')) {
-        if (!selectorMatches(ruleSel, pr.metadata.labels))
+        if (!selectorMatches(ruleSel, pr.metadata.labels)) {
           problems.push(
             `${d.dir}: ${describe(pr)}: labels ${JSON.stringify(pr.metadata.labels ?? {})} do not match the stack's ruleSelector ${JSON.stringify(ruleSel)}; the alerts would never load`,
           );
+        }
       }
     }
     // Queries pinned to a job must name the job Prometheus gives the scraped Service (its
@@ -932,10 +1008,11 @@ const monitoringWiring: Check = {
       for (const e of exprs) {
         for (const sel of selectors(expandGrafanaVariables(e.expr)).selectors) {
           for (const m of sel.matchers) {
-            if (m.label === 'job' && m.op === '=' && !jobs.has(m.value))
+            if (m.label === 'job' && m.op === '=' && !jobs.has(m.value)) {
               problems.push(
                 `${e.where}: selects job="${m.value}", but this app's ServiceMonitor scrapes job ${[...jobs].map((j) => `"${j}"`).join(', ') || '(none)'}; the query would stay empty`,
               );
+            }
           }
         }
       }
@@ -944,63 +1021,74 @@ const monitoringWiring: Check = {
     const ic = ingressController(ctx);
     if (ic) {
       const p = ic.values.prometheus ?? {};
-      if (p.create !== true)
+      if (p.create !== true) {
         problems.push(
           `Application ${ic.app.app.metadata.name}: prometheus.create must be true (controller metrics on)`,
         );
-      if (p.service?.create !== true)
+      }
+      if (p.service?.create !== true) {
         problems.push(
           `Application ${ic.app.app.metadata.name}: prometheus.service.create must be true (the ServiceMonitor scrapes that Service)`,
         );
-      if (p.serviceMonitor?.create !== true)
+      }
+      if (p.serviceMonitor?.create !== true) {
         problems.push(
           `Application ${ic.app.app.metadata.name}: prometheus.serviceMonitor.create must be true`,
         );
-      else if (!selectorMatches(smSel, p.serviceMonitor.labels))
+      } else if (!selectorMatches(smSel, p.serviceMonitor.labels)) {
         problems.push(
           `Application ${ic.app.app.metadata.name}: prometheus.serviceMonitor.labels do not match the stack's serviceMonitorSelector ${JSON.stringify(smSel)}`,
         );
-    } else problems.push('no Application installs the nginx-ingress chart');
+      }
+    } else {
+      problems.push('no Application installs the nginx-ingress chart');
+    }
     // Dashboards reach Grafana through the sidecar.
     const side = get(v, 'grafana.sidecar.dashboards') ?? {};
     const label = side.label ?? 'grafana_dashboard';
     const labelValue = String(side.labelValue ?? '1');
-    if (side.enabled === false)
+    if (side.enabled === false) {
       problems.push(
         'kube-prometheus-stack: grafana.sidecar.dashboards.enabled is false; no dashboard ConfigMap would load',
       );
+    }
     const dashboardMaps = ctx.deployables.flatMap((d) =>
       ofKind(d.objects, 'ConfigMap')
         .filter((c) => c.metadata.labels?.[label] !== undefined)
         .map((c) => ({ d, c })),
     );
-    if (!dashboardMaps.length)
+    if (!dashboardMaps.length) {
       problems.push(`no app ships a dashboard ConfigMap labelled ${label}`);
+    }
     for (const { d, c } of dashboardMaps) {
-      if (c.metadata.labels[label] !== labelValue)
+      if (c.metadata.labels[label] !== labelValue) {
         problems.push(
           `${d.dir}: ${describe(c)}: label ${label}="${c.metadata.labels[label]}" but the sidecar loads "${labelValue}"`,
         );
+      }
       const search = side.searchNamespace;
       const ns = namespaceOf(d.app);
       if (
         ns !== namespaceOf(stack.app) &&
         search !== 'ALL' &&
         !(Array.isArray(search) ? search : String(search ?? '').split(',')).includes(ns ?? '')
-      )
+      ) {
         problems.push(
           `${d.dir}: dashboard lives in namespace ${ns}, which grafana.sidecar.dashboards.searchNamespace does not cover`,
         );
+      }
     }
     // Grafana admin password from a Secret that is not in git.
-    if (!get(v, 'grafana.admin.existingSecret'))
+    if (!get(v, 'grafana.admin.existingSecret')) {
       problems.push(
         'kube-prometheus-stack: grafana.admin.existingSecret must name the out-of-git Secret with the admin password',
       );
-    if (get(v, 'grafana.adminPassword') !== undefined)
+    }
+    if (get(v, 'grafana.adminPassword') !== undefined) {
       problems.push(
         'kube-prometheus-stack: grafana.adminPassword is set in git; use grafana.admin.existingSecret',
       );
+    }
     const className = get(ic?.values, 'controller.ingressClass.name') ?? 'nginx';
     // Sub-paths: the ingress path and the app's own prefix must agree, or links break.
     const g = get(v, 'grafana.ingress') ?? {};
@@ -1008,21 +1096,24 @@ const monitoringWiring: Check = {
     // 'grafana.ini' is one key with a dot in it, hence the explicit lookups.
     const grafanaIni = get(v, 'grafana')?.['grafana.ini'] ?? {};
     const rootUrl = String(grafanaIni.server?.root_url ?? '');
-    if (g.enabled !== true)
+    if (g.enabled !== true) {
       problems.push('kube-prometheus-stack: grafana.ingress.enabled must be true');
-    else {
-      if (g.ingressClassName !== className)
+    } else {
+      if (g.ingressClassName !== className) {
         problems.push(
           `kube-prometheus-stack: grafana.ingress.ingressClassName must be "${className}"`,
         );
-      if (gPath === '/' || !rootUrl.replace(/\/$/, '').endsWith(gPath.replace(/\/$/, '')))
+      }
+      if (gPath === '/' || !rootUrl.replace(/\/$/, '').endsWith(gPath.replace(/\/$/, ''))) {
         problems.push(
           `kube-prometheus-stack: Grafana's ingress path "${gPath}" needs grafana.ini server.root_url ending in that sub-path (is "${rootUrl}")`,
         );
-      if (grafanaIni.server?.serve_from_sub_path !== true)
+      }
+      if (grafanaIni.server?.serve_from_sub_path !== true) {
         problems.push(
           'kube-prometheus-stack: grafana.ini server.serve_from_sub_path must be true behind a sub-path',
         );
+      }
     }
     for (const [name, specKey] of [
       ['prometheus', 'prometheusSpec'],
@@ -1030,18 +1121,20 @@ const monitoringWiring: Check = {
     ] as const) {
       const ing = get(v, `${name}.ingress`) ?? {};
       const prefix = get(v, `${name}.${specKey}.routePrefix`);
-      if (ing.enabled !== true)
+      if (ing.enabled !== true) {
         problems.push(`kube-prometheus-stack: ${name}.ingress.enabled must be true`);
-      else {
-        if (ing.ingressClassName !== className)
+      } else {
+        if (ing.ingressClassName !== className) {
           problems.push(
             `kube-prometheus-stack: ${name}.ingress.ingressClassName must be "${className}"`,
           );
+        }
         const paths: string[] = ing.paths ?? [];
-        if (!prefix || prefix === '/' || !paths.includes(prefix))
+        if (!prefix || prefix === '/' || !paths.includes(prefix)) {
           problems.push(
             `kube-prometheus-stack: ${name}.ingress.paths ${JSON.stringify(paths)} must serve ${name}.${specKey}.routePrefix (${prefix ?? 'unset'}) on a sub-path`,
           );
+        }
       }
     }
     return problems;
@@ -1078,25 +1171,29 @@ const alertRules: Check = {
       for (const { rule, groups } of rules) {
         const file = `${rule.metadata.name}.rules.yaml`;
         const r = promtoolOnFiles(['check', 'rules', file], { [file]: stringify({ groups }) });
-        if (!r.ok)
+        if (!r.ok) {
           problems.push(`${d.dir}: ${describe(rule)}: promtool check rules failed: ${r.output}`);
+        }
       }
       for (const a of alertsOf(d)) {
         const id = `${d.dir}: alert ${a.alert}`;
-        if (!['critical', 'warning', 'info'].includes(a.labels?.severity))
+        if (!['critical', 'warning', 'info'].includes(a.labels?.severity)) {
           problems.push(`${id}: labels.severity must be critical, warning or info`);
+        }
         if (!a.annotations?.summary) problems.push(`${id}: annotations.summary is missing`);
         if (!a.annotations?.description) problems.push(`${id}: annotations.description is missing`);
-        if (!a.annotations?.runbook && !a.annotations?.runbook_url)
+        if (!a.annotations?.runbook && !a.annotations?.runbook_url) {
           problems.push(`${id}: needs runbook text (annotations.runbook or runbook_url)`);
+        }
         if (!a.for) problems.push(`${id}: has no "for"; one bad scrape would page`);
       }
       const queried = new Set(alertsOf(d).flatMap((a) => queriedMetrics(String(a.expr)).names));
       for (const s of REQUIRED_ALERT_SIGNALS) {
-        if (!s.metrics.some((m) => queried.has(m)))
+        if (!s.metrics.some((m) => queried.has(m))) {
           problems.push(
             `${d.dir}: no alert covers ${s.what} (expected one on ${s.metrics.join(' or ')})`,
           );
+        }
       }
     }
     return problems;
@@ -1132,13 +1229,16 @@ const alertTests: Check = {
       });
       if (!r.ok) problems.push(`${d.dir}: promtool test rules ${testRel} failed:\n${r.output}`);
       const tested = new Set<string>();
-      for (const t of tests.tests ?? [])
+      for (const t of tests.tests ?? []) {
         for (const a of t.alert_rule_test ?? []) if (a.exp_alerts?.length) tested.add(a.alertname);
-      for (const a of alertsOf(d))
-        if (!tested.has(a.alert))
+      }
+      for (const a of alertsOf(d)) {
+        if (!tested.has(a.alert)) {
           problems.push(
             `${d.dir}: alert ${a.alert} has no unit test in ${testRel} that expects it to fire`,
           );
+        }
+      }
     }
     return [...new Set(problems)];
   },
@@ -1205,23 +1305,26 @@ const dashboard: Check = {
         problems.push(`${db.where}: ${db.error}`);
         continue;
       }
-      if (!db.dashboard.uid)
+      if (!db.dashboard.uid) {
         problems.push(
           `${db.where}: dashboard has no uid (Grafana would create a new one on every load)`,
         );
-      else if (uids.has(db.dashboard.uid) && uids.get(db.dashboard.uid) !== db.where)
+      } else if (uids.has(db.dashboard.uid) && uids.get(db.dashboard.uid) !== db.where) {
         problems.push(
           `${db.where}: uid "${db.dashboard.uid}" is also used by ${uids.get(db.dashboard.uid)}`,
         );
-      else uids.set(db.dashboard.uid, db.where);
+      } else {
+        uids.set(db.dashboard.uid, db.where);
+      }
       if (!db.exprs.length) problems.push(`${db.where}: has no PromQL queries`);
       for (const e of db.exprs) {
         const err = promtoolParse(expandGrafanaVariables(e.expr));
         if (err) problems.push(`${e.where}: PromQL rejected by promtool: ${err}`);
       }
       const exprs = db.exprs.map((e) => e.expr);
-      for (const p of REQUIRED_PANELS)
+      for (const p of REQUIRED_PANELS) {
         if (!p.test(exprs)) problems.push(`${db.where}: no panel shows ${p.what}`);
+      }
     }
     return problems;
   },

@@ -130,8 +130,9 @@ export async function buildContext(
         o.apiVersion?.startsWith('argoproj.io/') &&
         o.kind === 'AppProject' &&
         !projects.some((p) => p.metadata.name === o.metadata.name)
-      )
+      ) {
         projects.push(o);
+      }
     }
   }
 
@@ -145,8 +146,9 @@ export async function buildContext(
     for (const s of app.sources) {
       if (s.path && sameRepo(s.repoURL, repoURL)) {
         const folder = folders.find((f) => f.dir === s.path!.replace(/\/$/, ''));
-        if (folder && s.path !== 'gitops/apps')
+        if (folder && s.path !== 'gitops/apps') {
           deployables.push({ app, dir: folder.dir, objects: folder.objects });
+        }
       }
       if (s.chart) {
         const refs = new Map(app.sources.filter((x) => x.ref).map((x) => [x.ref!, x]));
@@ -161,15 +163,17 @@ export async function buildContext(
             continue;
           }
           const text = readRepoFile(m[2]);
-          if (text === undefined) missing.push(vf);
-          else {
+          if (text === undefined) {
+            missing.push(vf);
+          } else {
             valueFiles.push(m[2]);
             values = deepMerge(values, parse(text) ?? {});
           }
         }
         if (s.helm?.valuesObject) values = deepMerge(values, s.helm.valuesObject);
-        if (typeof s.helm?.values === 'string')
+        if (typeof s.helm?.values === 'string') {
           values = deepMerge(values, parse(s.helm.values) ?? {});
+        }
         helmReleases.push({
           app,
           chart: s.chart,

@@ -43,10 +43,11 @@ export class ScratchTree {
               new RegExp(from, from.flags.includes('g') ? from.flags : from.flags + 'g'),
             ) ?? []
           ).length;
-    if (count !== 1)
+    if (count !== 1) {
       throw new Error(
         `planting failed: expected exactly one ${String(from)} in ${rel}, found ${count}`,
       );
+    }
     this.write(rel, text.replace(from, to));
   }
 

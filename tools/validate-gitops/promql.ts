@@ -41,13 +41,15 @@ export function selectors(expr: string): { selectors: Selector[]; syntaxErrors: 
       if (parsed) {
         const [, label, op, value] = parsed;
         // {__name__="metric"} names the metric like a bare identifier does.
-        if (label === '__name__' && op === '=') sel.metric = value;
-        else
+        if (label === '__name__' && op === '=') {
+          sel.metric = value;
+        } else {
           sel.matchers.push({
             label,
             op: op as LabelMatcher['op'],
             value: value.replace(/\\(.)/g, '$1'),
           });
+        }
       } else if (/^"[^"]+"$/.test(text)) {
         // The UTF-8 form {"metric.name"}.
         sel.metric = text.slice(1, -1);
@@ -88,8 +90,9 @@ export function exposedSamples(exposition: string): Map<string, Array<Record<str
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s/.exec(line);
     if (!m) continue;
     const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
       labels[l[1]] = l[2].replace(/\\(.)/g, '$1');
+    }
     if (!out.has(m[1])) out.set(m[1], []);
     out.get(m[1])!.push(labels);
   }
@@ -161,10 +164,11 @@ export function checkQueriedMetricsExist(
       const name = sel.metric;
       if (!name) continue;
       if (!exposed.has(name) && !allowed.has(name)) {
-        if (!reported.has(name))
+        if (!reported.has(name)) {
           problems.push(
             `${where}: queries "${name}", which the service does not export and is not on the stack allow-list`,
           );
+        }
         reported.add(name);
         continue;
       }
@@ -217,8 +221,9 @@ export function quantileThresholds(
     enter(node) {
       if (node.name !== 'BinaryExpr') return;
       const kids: Array<{ name: string; from: number; to: number; node: typeof node.node }> = [];
-      for (let c = node.node.firstChild; c; c = c.nextSibling)
+      for (let c = node.node.firstChild; c; c = c.nextSibling) {
         kids.push({ name: c.name, from: c.from, to: c.to, node: c });
+      }
       if (!kids.some((k) => COMPARISONS.has(k.name))) return;
       const fn = kids.find(
         (k) =>
@@ -232,8 +237,9 @@ export function quantileThresholds(
       const inner = queriedMetrics(expr.slice(fn.from, fn.to)).names.filter((n) =>
         n.endsWith('_bucket'),
       );
-      for (const bucketMetric of inner)
+      for (const bucketMetric of inner) {
         if (Number.isFinite(threshold)) out.push({ bucketMetric, threshold });
+      }
     },
   });
   return out;
@@ -258,10 +264,11 @@ export function checkQuantileThresholdsOnBuckets(
         ),
       ];
       if (!les.length) continue;
-      if (!les.some((le) => Number(le) === threshold))
+      if (!les.some((le) => Number(le) === threshold)) {
         problems.push(
           `${where}: compares a quantile of ${bucketMetric} with ${threshold}, which is not a bucket boundary (le: ${les.join(', ')}); the alert would fire at an interpolated latency`,
         );
+      }
     }
   }
   return problems;

@@ -18,10 +18,12 @@ const MODEL_PACKAGES = [
 
 export function modelModule(apiVersion: string, kind: string): string | undefined {
   // Strict shapes first: require.resolve would happily normalise "v1/" or "./v1".
-  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !/^[A-Za-z0-9]+$/.test(kind))
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !/^[A-Za-z0-9]+$/.test(kind)) {
     return undefined;
-  if (!/^([a-z0-9]([a-z0-9.-]*[a-z0-9])?\/)?v\d+((alpha|beta)\d+)?$/.test(apiVersion))
+  }
+  if (!/^([a-z0-9]([a-z0-9.-]*[a-z0-9])?\/)?v\d+((alpha|beta)\d+)?$/.test(apiVersion)) {
     return undefined;
+  }
   for (const pkg of MODEL_PACKAGES) {
     const spec = `${pkg}/${apiVersion}/${kind}`;
     try {
@@ -58,15 +60,17 @@ const REMOVED_APIS: Record<string, string> = {
 
 /** JSON-Schema validation with the models' own validators. */
 export function validateWithModels(o: K8sObject): string[] {
-  if (REMOVED_APIS[o.apiVersion])
+  if (REMOVED_APIS[o.apiVersion]) {
     return [
       `${describe(o)}: apiVersion ${o.apiVersion} is no longer served since Kubernetes ${REMOVED_APIS[o.apiVersion]}`,
     ];
+  }
   const spec = modelModule(o.apiVersion, o.kind);
-  if (!spec)
+  if (!spec) {
     return [
       `${describe(o)}: no schema for apiVersion "${o.apiVersion}" kind "${o.kind}" (misspelt, or an API version the cluster no longer serves)`,
     ];
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Model = require(spec)[o.kind];
   try {
@@ -199,8 +203,9 @@ function typeCheck(
   const baseGet = host.getSourceFile.bind(host);
   host.getSourceFile = (name, languageVersion, onError, shouldCreate) => {
     if (name === fileName) return ts.createSourceFile(name, text, languageVersion, true);
-    if (!sourceFileCache.has(name))
+    if (!sourceFileCache.has(name)) {
       sourceFileCache.set(name, baseGet(name, languageVersion, onError, shouldCreate));
+    }
     return sourceFileCache.get(name);
   };
   const baseExists = host.fileExists.bind(host);
@@ -210,10 +215,11 @@ function typeCheck(
   const decls = sf.statements.filter(ts.isVariableStatement);
   for (const d of program.getSemanticDiagnostics(sf)) {
     // Unresolved model types would make every literal untyped and the check vacuous.
-    if (d.code === 2307)
+    if (d.code === 2307) {
       throw new Error(
         `unknown-field check cannot load the model types: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`,
       );
+    }
     // 2353: "Object literal may only specify known properties"; 2561: the same, with a
     // "did you mean" suggestion. Type mismatches are the JSON-Schema layer's job.
     if (d.code !== 2353 && d.code !== 2561) continue;

@@ -118,11 +118,13 @@ describe('npm run validate:gitops (CLI)', () => {
       },
     );
     // Only meaningful where the SDK fallback is absent too; otherwise it must have found that.
-    if (r.status === 2) expect(r.stderr).toMatch(/No kustomize found[^]*Tried:/);
-    else
+    if (r.status === 2) {
+      expect(r.stderr).toMatch(/No kustomize found[^]*Tried:/);
+    } else {
       expect(r.stdout).toMatch(
         /kustomize: \/usr\/lib\/google-cloud-sdk\/bin\/kubectl\.1\.\d+ kustomize/,
       );
+    }
   });
 });
 

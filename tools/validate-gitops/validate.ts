@@ -79,10 +79,11 @@ async function main(): Promise<number> {
     `kustomize: ${context.kustomize.describe}; metrics: ${path.relative(process.cwd(), context.expositionSource)}`,
   );
   for (const f of context.folders) {
-    if (f.remoteResources.length)
+    if (f.remoteResources.length) {
       console.log(
         `note: ${f.dir} built offline without ${f.remoteResources.join(', ')} (fetched only by a real apply)`,
       );
+    }
   }
   for (const o of outcomes) {
     console.log(`${o.problems.length ? 'FAIL' : 'ok  '} ${o.id}: ${o.title}`);

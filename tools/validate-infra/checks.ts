@@ -65,7 +65,7 @@ const terraformFmt: Check = {
     const r = sh('terraform', ['fmt', '-check', '-recursive', '-diff', '-no-color'], tfDir, {
       TF_CLI_CONFIG_FILE: '/dev/null',
     });
-    if (!r.missing)
+    if (!r.missing) {
       return r.ok
         ? []
         : [
@@ -73,12 +73,14 @@ const terraformFmt: Check = {
             ...lines(r.out, /^(terraform\/|[^\s].*\.tf$|[-+] )/),
             'run: terraform -chdir=terraform fmt -recursive',
           ];
+    }
     // No terraform binary (it is not packaged for Debian): the same hclwrite formatter via wasm.
     const errors: string[] = [];
     for (const f of walk(tfDir, (p) => p.endsWith('.tf'))) {
       const text = readFileSync(f, 'utf8');
-      if ((await hclFormat(text)) !== text)
+      if ((await hclFormat(text)) !== text) {
         errors.push(`${relative(root, f)} is not formatted (terraform fmt would change it)`);
+      }
     }
     return errors;
   },
@@ -149,11 +151,13 @@ const ansiblePolicy: Check = {
     const errors: string[] = [];
     const role = join(root, 'ansible/roles/jenkins');
     for (const part of ['defaults', 'tasks', 'handlers', 'meta']) {
-      if (!existsSync(join(role, part, 'main.yml')))
+      if (!existsSync(join(role, part, 'main.yml'))) {
         errors.push(`ansible/roles/jenkins/${part}/main.yml is missing`);
+      }
     }
-    if (!existsSync(join(role, 'templates')) || !readdirSync(join(role, 'templates')).length)
+    if (!existsSync(join(role, 'templates')) || !readdirSync(join(role, 'templates')).length) {
       errors.push('ansible/roles/jenkins/templates is missing');
+    }
     if (errors.length) return errors;
     const defaults = parseYaml(readFileSync(join(role, 'defaults/main.yml'), 'utf8')) as Record<
       string,
@@ -167,33 +171,38 @@ const ansiblePolicy: Check = {
     const plugins = defaults.jenkins_plugins;
     if (!Array.isArray(plugins) || !plugins.length) errors.push('jenkins_plugins is empty');
     for (const p of Array.isArray(plugins) ? plugins : []) {
-      if (!/^[a-z0-9-]+:[0-9][\w.-]*$/.test(String(p)) || /:latest$/.test(String(p)))
+      if (!/^[a-z0-9-]+:[0-9][\w.-]*$/.test(String(p)) || /:latest$/.test(String(p))) {
         errors.push(`plugin "${p}" is not pinned as name:version`);
+      }
     }
     for (const [k, v] of Object.entries(defaults)) {
-      if (/password|secret|private_key|token/.test(k) && v !== '' && v !== null)
+      if (/password|secret|private_key|token/.test(k) && v !== '' && v !== null) {
         errors.push(`defaults/main.yml gives ${k} a default value: secrets have no defaults`);
+      }
     }
     for (const f of walk(
       join(root, 'ansible'),
       (p) => /vault[^/]*\.ya?ml$/.test(p) && !/\.example\.ya?ml$/.test(p),
     )) {
-      if (!readFileSync(f, 'utf8').startsWith('$ANSIBLE_VAULT;'))
+      if (!readFileSync(f, 'utf8').startsWith('$ANSIBLE_VAULT;')) {
         errors.push(
           `${relative(root, f)} is a plaintext vault file: encrypt it with ansible-vault (or keep only the .example)`,
         );
+      }
     }
     const casc = readFileSync(join(role, 'templates/jenkins.yaml.j2'), 'utf8');
     if (!/securityRealm:/.test(casc)) errors.push('jenkins.yaml.j2 has no securityRealm');
-    if (/password:\s*["']?(?!\$\{)[^"'\s$]+/.test(casc))
+    if (/password:\s*["']?(?!\$\{)[^"'\s$]+/.test(casc)) {
       errors.push('jenkins.yaml.j2 has a literal password (use ${secret} from /run/secrets)');
+    }
     const tasks = walk(join(role, 'tasks'), (p) => p.endsWith('.yml'))
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');
-    if (!tasks.includes('runSetupWizard=false'))
+    if (!tasks.includes('runSetupWizard=false')) {
       errors.push(
         'the controller does not disable the setup wizard (-Djenkins.install.runSetupWizard=false)',
       );
+    }
     return errors;
   },
 };
@@ -224,8 +233,9 @@ const groovyLint: Check = {
       root,
     );
     if (r.ok) return [];
-    if (/java|JAVA/.test(r.out) && !/warning|error/.test(r.out))
+    if (/java|JAVA/.test(r.out) && !/warning|error/.test(r.out)) {
       return [`npm-groovy-lint could not run Java: ${r.out.slice(0, 300)}`];
+    }
     return lines(r.out, /^\s*\d+\s+(error|warning)|^\S*Jenkinsfile|Parse|parse/);
   },
 };
@@ -265,27 +275,33 @@ export function dockerfilePolicy(text: string, dockerignore: string | undefined)
   const finals = (kw: string) => inFinal.filter((i) => i.getKeyword() === kw);
   const user = finals('USER').pop();
   const userArg = user?.getArgumentsContent()?.trim() ?? '';
-  if (!user) errors.push('final stage has no USER: the service would run as root');
-  else if (/^(root|0)(:|$)/.test(userArg))
+  if (!user) {
+    errors.push('final stage has no USER: the service would run as root');
+  } else if (/^(root|0)(:|$)/.test(userArg)) {
     errors.push(`final stage runs as ${userArg}: use a non-root user`);
+  }
   const hc = finals('HEALTHCHECK').pop();
-  if (!hc || /^NONE$/i.test(hc.getArgumentsContent()?.trim() ?? ''))
+  if (!hc || /^NONE$/i.test(hc.getArgumentsContent()?.trim() ?? '')) {
     errors.push('final stage has no HEALTHCHECK');
+  }
   const env = finals('ENV')
     .map((i) => i.getArgumentsContent() ?? '')
     .join(' ');
-  if (!/MODEL_DIR=\/opt\/model/.test(env))
+  if (!/MODEL_DIR=\/opt\/model/.test(env)) {
     errors.push('final stage does not set MODEL_DIR=/opt/model');
+  }
   if (!/NODE_ENV=production/.test(env)) errors.push('final stage does not set NODE_ENV=production');
   const runs = df
     .getInstructions()
     .filter((i) => i.getKeyword() === 'RUN')
     .map((i) => i.getArgumentsContent() ?? '');
-  if (runs.some((r) => /\bnpm\s+(install|i)\b/.test(r)))
+  if (runs.some((r) => /\bnpm\s+(install|i)\b/.test(r))) {
     errors.push('RUN npm install: use npm ci (the lock file decides)');
+  }
   if (!runs.some((r) => /\bnpm\s+ci\b/.test(r))) errors.push('no RUN npm ci');
-  if (!runs.some((r) => /--omit[= ]dev|--production\b/.test(r)))
+  if (!runs.some((r) => /--omit[= ]dev|--production\b/.test(r))) {
     errors.push('dev dependencies are never pruned (npm prune/ci --omit=dev) for the runtime');
+  }
   if (
     finals('RUN').some(
       (i) =>
@@ -315,8 +331,9 @@ export function dockerfilePolicy(text: string, dockerignore: string | undefined)
       'the model is copied owned by the service user: it must stay read-only (root-owned)',
     );
   }
-  if (dockerignore === undefined) errors.push('.dockerignore is missing');
-  else {
+  if (dockerignore === undefined) {
+    errors.push('.dockerignore is missing');
+  } else {
     const entries = dockerignore.split('\n').map((l) => l.trim());
     for (const must of ['.git', 'node_modules', '*.tfstate', '*.tfvars']) {
       const covered = entries.some((e) => {
@@ -363,12 +380,14 @@ const imageScripts: Check = {
     const build = join(root, 'tools/image/build-local.sh');
     if (existsSync(build)) {
       const text = readFileSync(build, 'utf8');
-      if (!/build --isolation chroot/.test(text))
+      if (!/build --isolation chroot/.test(text)) {
         errors.push(
           'tools/image/build-local.sh: buildah must build with --isolation chroot (no daemon, no user namespaces here)',
         );
-      if (!/NODE_IMAGE=/.test(text))
+      }
+      if (!/NODE_IMAGE=/.test(text)) {
         errors.push('tools/image/build-local.sh: does not pass the local base as NODE_IMAGE');
+      }
     }
     return errors;
   },

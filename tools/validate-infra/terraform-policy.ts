@@ -46,13 +46,16 @@ export async function loadModule(root: string, dir: string): Promise<TfModule> {
       );
     }
     mod.files[rel] = json;
-    for (const [name, [body]] of Object.entries<Json[]>(json.variable ?? {}))
+    for (const [name, [body]] of Object.entries<Json[]>(json.variable ?? {})) {
       mod.variables[name] = { file: rel, body };
-    for (const [name, [body]] of Object.entries<Json[]>(json.output ?? {}))
+    }
+    for (const [name, [body]] of Object.entries<Json[]>(json.output ?? {})) {
       mod.outputs[name] = { file: rel, body };
+    }
     for (const [type, byName] of Object.entries<Json>(json.resource ?? {})) {
-      for (const [name, [body]] of Object.entries<Json[]>(byName))
+      for (const [name, [body]] of Object.entries<Json[]>(byName)) {
         mod.resources.push({ type, name, file: rel, body });
+      }
     }
     for (const body of json.terraform ?? []) mod.terraform.push({ file: rel, body });
   }
@@ -127,8 +130,9 @@ export function terraformPolicy(mod: TfModule, isRoot: boolean): string[] {
   // Remote state in GCS.
   if (
     !tf.some((t) => (Array.isArray(t.body.backend) ? first(t.body.backend) : t.body.backend)?.gcs)
-  )
+  ) {
     errors.push(`${mod.dir}: no backend "gcs" (remote state) configured`);
+  }
 
   // GKE cluster.
   const clusters = mod.resources.filter((r) => r.type === 'google_container_cluster');
@@ -176,8 +180,9 @@ export function terraformPolicy(mod: TfModule, isRoot: boolean): string[] {
         `${where(p)}: node_config.workload_metadata_config.mode must be GKE_METADATA for Workload Identity`,
       );
     }
-    if (!nc?.service_account)
+    if (!nc?.service_account) {
       errors.push(`${where(p)}: nodes use the Compute Engine default service account (Editor)`);
+    }
   }
 
   // Least privilege: no primitive roles anywhere (roles are often listed in locals, so look at

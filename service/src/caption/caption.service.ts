@@ -93,8 +93,9 @@ export class CaptionService {
     const started = performance.now();
     const options = this.decodingOptions(rawOptions);
     const model = this.status.model;
-    if (!model || !this.status.isReady)
+    if (!model || !this.status.isReady) {
       throw new ProblemError('not_ready', 'The model is still loading; retry shortly.');
+    }
 
     const key = this.cache.enabled ? this.cache.key(image, options, model.fingerprint) : '';
     const hit = this.cache.enabled ? this.cache.get(key) : undefined;

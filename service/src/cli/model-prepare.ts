@@ -9,8 +9,9 @@ import { dtypesFrom, fail, prepareAll, say } from './cli-support';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { dir: { type: 'string' }, dtype: { type: 'string' } } });
-  if (!values.dir)
+  if (!values.dir) {
     fail('usage: npm run model:prepare -- --dir <model folder> [--dtype fp32|q8|all]');
+  }
   const dtypes = dtypesFrom(values.dtype ?? process.env.MODEL_DTYPE ?? 'q8');
   const missing = missingFiles(values.dir, requiredFiles(dtypes));
   if (missing.length) fail(`${values.dir} lacks ${missing.join(', ')}`);

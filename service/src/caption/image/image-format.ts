@@ -24,10 +24,12 @@ const startsWith = (bytes: Uint8Array, signature: number[], offset = 0) =>
 
 export function sniffImageFormat(bytes: Uint8Array): SniffResult {
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) return { accepted: 'jpeg' };
-  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) {
     return { accepted: 'png' };
-  if (ascii(bytes, 0, 6) === 'GIF87a' || ascii(bytes, 0, 6) === 'GIF89a')
+  }
+  if (ascii(bytes, 0, 6) === 'GIF87a' || ascii(bytes, 0, 6) === 'GIF89a') {
     return { accepted: 'gif' };
+  }
   if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP') return { accepted: 'webp' };
   if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) {
     return { accepted: 'tiff' };
@@ -47,8 +49,9 @@ export function sniffImageFormat(bytes: Uint8Array): SniffResult {
   if (ascii(bytes, 0, 2) === 'BM') return { refused: 'image/bmp' };
   if (startsWith(bytes, [0x00, 0x00, 0x01, 0x00])) return { refused: 'image/x-icon' };
   if (ascii(bytes, 0, 4) === '8BPS') return { refused: 'image/vnd.adobe.photoshop' };
-  if (startsWith(bytes, [0xff, 0x0a]) || ascii(bytes, 4, 4) === 'JXL ')
+  if (startsWith(bytes, [0xff, 0x0a]) || ascii(bytes, 4, 4) === 'JXL ') {
     return { refused: 'image/jxl' };
+  }
   if (looksLikeXml(bytes)) return { refused: 'image/svg+xml or another XML document' };
   return { refused: 'an unknown format' };
 }

@@ -63,7 +63,7 @@ function setup(
   const scheduler = new CaptionScheduler(config, engine, status, metrics);
   schedulers.push(scheduler);
   /** Submits without awaiting; the eventual answer is observed elsewhere or not at all. */
-  const fire = () => scheduler.submit(rgb(), OPTIONS, never()).catch(() => undefined);
+  const fire = (): void => void scheduler.submit(rgb(), OPTIONS, never()).catch(() => undefined);
   return { scheduler, engine, status, calls, config, fire };
 }
 

@@ -65,10 +65,12 @@ export class CaptionScheduler implements OnModuleDestroy {
 
   /** Refuses early (before the upload is read) when a caption could not be accepted anyway. */
   assertAccepting(): void {
-    if (this.draining)
+    if (this.draining) {
       throw this.refusal('draining', 'The service is shutting down; retry on another instance.');
-    if (!this.status.isReady)
+    }
+    if (!this.status.isReady) {
       throw this.refusal('not_ready', 'The model is still loading; retry shortly.');
+    }
     if (this.queue.length >= this.config.queue.max) {
       throw this.refusal('queue_full', `${this.queue.length} captions are already waiting.`, {
         'Retry-After': String(this.retryAfterSeconds()),

@@ -58,8 +58,9 @@ export class ProblemFilter implements ExceptionFilter {
       ...(requestId !== undefined ? { request_id: String(requestId) } : {}),
       ...problem.fields,
     };
-    for (const [name, value] of Object.entries(problem.headers ?? {}))
+    for (const [name, value] of Object.entries(problem.headers ?? {})) {
       response.setHeader(name, value);
+    }
     response.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
 }

@@ -12,8 +12,9 @@ export function applyLogitsProcessors(
   options: DecodingOptions,
   spec: DecoderSpec,
 ): void {
-  if (options.repetitionPenalty !== 1)
+  if (options.repetitionPenalty !== 1) {
     applyRepetitionPenalty(scores, sequence, options.repetitionPenalty);
+  }
   if (options.noRepeatNgramSize > 0) banRepeatedNgrams(scores, sequence, options.noRepeatNgramSize);
   if (options.minNewTokens > 0 && sequence.length - 1 < options.minNewTokens) {
     scores[spec.eosTokenId] = -Infinity;
@@ -47,8 +48,9 @@ export function banRepeatedNgrams(
   const prefixStart = length - n + 1;
   for (let start = 0; start + n <= length; start++) {
     let matches = true;
-    for (let k = 0; k < n - 1 && matches; k++)
+    for (let k = 0; k < n - 1 && matches; k++) {
       matches = sequence[start + k] === sequence[prefixStart + k];
+    }
     if (matches) scores[sequence[start + n - 1]] = -Infinity;
   }
 }

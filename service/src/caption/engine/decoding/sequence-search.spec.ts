@@ -36,8 +36,9 @@ function run(
   search: ReturnType<typeof createSequenceSearch>,
   model: (t: number[]) => StepScores,
 ): number[] {
-  for (let step = 0; !search.done && step < 100; step++)
+  for (let step = 0; !search.done && step < 100; step++) {
     search.advance(model(search.nextTokens()), 0);
+  }
   expect(search.done).toBe(true);
   return search.result();
 }

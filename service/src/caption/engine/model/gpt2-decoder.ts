@@ -52,8 +52,9 @@ export class Gpt2Decoder {
       if (token === undefined) throw new Error(`token id ${id} is not in the vocabulary`);
       for (const char of token) {
         const byte = this.byteOf.get(char);
-        if (byte === undefined)
+        if (byte === undefined) {
           throw new Error(`token ${JSON.stringify(token)} has a character outside the byte table`);
+        }
         bytes.push(byte);
       }
     }

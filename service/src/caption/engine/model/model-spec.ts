@@ -66,8 +66,9 @@ export function readModelSpec(modelDir: string): ModelSpec {
     throw new Error(`${modelDir}/config.json is not a vision-encoder-decoder config`);
   }
   const need = (value: number | undefined, what: string): number => {
-    if (typeof value !== 'number' || !Number.isFinite(value))
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
       throw new Error(`${modelDir}: config lacks ${what}`);
+    }
     return value;
   };
   const imageSide = need(config.encoder.image_size, 'encoder.image_size');

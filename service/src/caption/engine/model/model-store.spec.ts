@@ -43,8 +43,9 @@ function fakeHub(
       response.writeHead(302, { ...headers, location: `/blob/${file}` }).end();
       return;
     }
-    if (blob && options.corrupt === file)
+    if (blob && options.corrupt === file) {
       body = Buffer.concat([body.subarray(0, 100), Buffer.alloc(body.length - 100)]);
+    }
     response.writeHead(200, { ...headers, 'content-length': String(body.length) });
     response.end(request.method === 'HEAD' ? undefined : body);
   });

@@ -193,10 +193,12 @@ async function downloadFile(
   const sha256 = hash.digest('hex');
   const size = (await stat(partial)).size;
   const problems: string[] = [];
-  if (Number.isFinite(expectedSize) && size !== expectedSize)
+  if (Number.isFinite(expectedSize) && size !== expectedSize) {
     problems.push(`size ${size} != ${expectedSize}`);
-  if (lfsSha && /^[0-9a-f]{64}$/.test(lfsSha) && sha256 !== lfsSha)
+  }
+  if (lfsSha && /^[0-9a-f]{64}$/.test(lfsSha) && sha256 !== lfsSha) {
     problems.push(`sha256 ${sha256} != ${lfsSha}`);
+  }
   if (file.endsWith('.json')) {
     try {
       JSON.parse(readFileSync(partial, 'utf8'));

@@ -102,8 +102,9 @@ function presentsAsPast(
 ): Record<string, ort.Tensor> {
   const past: Record<string, ort.Tensor> = {};
   for (const [name, value] of Object.entries(outputs)) {
-    if (name.startsWith('present.'))
+    if (name.startsWith('present.')) {
       past[name.replace('present.', 'past_key_values.')] = value as ort.Tensor;
+    }
   }
   return past;
 }

@@ -284,8 +284,9 @@ function evaluate(
     const values = tensorValues(source);
     const [rows, cols] = shape;
     const result = new (values.constructor as new (n: number) => typeof values)(values.length);
-    for (let r = 0; r < rows; r++)
+    for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) result[c * rows + r] = values[r * cols + c];
+    }
     return makeTensor(out, source.dataType, [cols, rows], result);
   }
   if (node.opType === 'DequantizeLinear') {
@@ -293,8 +294,9 @@ function evaluate(
     if (
       users.length === 0 ||
       !users.every(({ node: u }) => u.opType === 'MatMul' || u.opType === 'Gemm')
-    )
+    ) {
       return null;
+    }
     const source = inits.get(node.input[0])!;
     if (source.dataType !== DataType.INT8 && source.dataType !== DataType.UINT8) return null;
     const scale = tensorValues(inits.get(node.input[1])!);
@@ -383,8 +385,9 @@ export function broadcastHoistedOverBeams(graph: Graph, hoisted: string[]): bool
   const names = new Set(hoisted);
   const consumers = usesOf(graph);
   const uses = hoisted.flatMap((name) => consumers.get(name) ?? []);
-  if (uses.length === 0 || uses.some((u) => u.node.opType !== 'MatMul' || u.slot !== 1))
+  if (uses.length === 0 || uses.some((u) => u.node.opType !== 'MatMul' || u.slot !== 1)) {
     return false;
+  }
   if (graph.output.some((o) => names.has(o.name))) return false;
 
   const scalars = scalarConstants(graph);
@@ -568,8 +571,9 @@ export const ENCODER_SHAPE_INPUT = 'encoder_hidden_states_shape';
  */
 export function encoderStatesAsShape(graph: Graph, invariantInput = ENCODER_STATE_INPUT): boolean {
   const readers = graph.node.filter((n) => n.input.includes(invariantInput));
-  if (readers.length === 0 || readers.some((n) => n.opType !== 'Shape' || n.attribute.length > 0))
+  if (readers.length === 0 || readers.some((n) => n.opType !== 'Shape' || n.attribute.length > 0)) {
     return false;
+  }
   graph.node = graph.node.map((n) =>
     readers.includes(n)
       ? createNode({

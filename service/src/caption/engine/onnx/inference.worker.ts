@@ -80,8 +80,9 @@ async function drain(): Promise<void> {
   if (running || !model || !tokenizer) return;
   running = true;
   try {
-    for (let jobs = queue.shift(); jobs; jobs = queue.shift())
+    for (let jobs = queue.shift(); jobs; jobs = queue.shift()) {
       await runBatch(model, tokenizer, jobs);
+    }
   } finally {
     running = false;
   }

@@ -228,8 +228,9 @@ export async function optimizeDecoder(stock: Model): Promise<OptimizedDecoder> {
     throw new Error('the per-step graph reads the encoder states for more than their shape');
   }
   const stepReadsEncoderShape = split.perStepReadsInvariant;
-  if (reorderPastInGraph(split.perStep) === 0)
+  if (reorderPastInGraph(split.perStep) === 0) {
     throw new Error('the per-step graph has no past_key_values inputs');
+  }
   addLogSoftmaxOutput(split.perStep);
   const hoisted = await hoistedTypes(asModel(stock, split.once), split.hoisted);
   declareHoisted(split.once, split.perStep, hoisted);
@@ -390,8 +391,9 @@ function declareHoisted(once: Graph, step: Graph, hoisted: HoistedValue[]): void
   const typed = new Map(
     hoisted.map((h, i) => {
       const elemType = ELEM_TYPES[h.type];
-      if (elemType === undefined)
+      if (elemType === undefined) {
         throw new Error(`hoisted value ${h.name} has unsupported type ${h.type}`);
+      }
       const shape = Array.from({ length: h.rank }, (_, d) =>
         d === 0 ? 'batch_size' : `hoisted_${i}_dim_${d}`,
       );

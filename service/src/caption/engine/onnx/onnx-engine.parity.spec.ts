@@ -63,8 +63,9 @@ describe.each([
     dir = copyModel(source);
     const prepared = await prepareModel(dir, 'fp32', `${dir}/optimized/fp32`, () => undefined);
     model = await OnnxCaptionModel.load(prepared, 1);
-    for (const image of golden.images)
+    for (const image of golden.images) {
       pixels.set(image, normalizePixels(await referencePixels(image), model.spec));
+    }
   });
 
   afterAll(async () => {

@@ -117,10 +117,11 @@ export class OnnxEngine implements CaptionEngine {
         else this.failWorker(slot, error);
       });
       worker.on('exit', (code) => {
-        if (!ready)
+        if (!ready) {
           reject(new Error(`inference worker exited with code ${code} while loading the model`));
-        else if (!this.disposed)
+        } else if (!this.disposed) {
           this.failWorker(slot, new Error(`inference worker exited with code ${code}`));
+        }
       });
     });
   }
@@ -139,9 +140,11 @@ export class OnnxEngine implements CaptionEngine {
         this.settle(slot, message.id)?.onCancelled(message.id);
         return;
       case 'failed':
-        for (const id of message.ids)
+        for (const id of message.ids) {
           this.settle(slot, id)?.onError(id, new Error(message.message));
+        }
         return;
+      case 'ready':
       case 'disposed':
         return;
       case 'batch-done':
