@@ -6,7 +6,6 @@ import { ImageIntakeService } from './image/image-intake.service';
 import { ModelStatusService } from './model-status.service';
 import { CaptionScheduler } from './scheduler/caption-scheduler.service';
 import { defaultDecodingOptions } from './caption.service';
-import { MODEL_SOURCE, ResolvedModel } from './engine/engine.provider';
 
 /**
  * Loads the model once, warms it with a real caption of a synthetic image through the same
@@ -20,7 +19,6 @@ export class ModelLoaderService implements OnApplicationShutdown {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CAPTION_ENGINE) private readonly engine: CaptionEngine,
-    @Inject(MODEL_SOURCE) private readonly source: ResolvedModel,
     private readonly intake: ImageIntakeService,
     private readonly scheduler: CaptionScheduler,
     private readonly status: ModelStatusService,
@@ -39,11 +37,7 @@ export class ModelLoaderService implements OnApplicationShutdown {
   private async run(): Promise<void> {
     const started = performance.now();
     const info = await this.engine.load();
-    const model = {
-      ...info,
-      modelId: this.config.model.id,
-      revision: this.source.revisionOf(info.modelDir),
-    };
+    const model = { ...info, modelId: this.config.model.id };
     this.status.setWarming(model);
     this.logger.log(
       `model ${model.modelId}@${model.revision} (${model.dtype}) loaded from ${model.modelDir}: ` +

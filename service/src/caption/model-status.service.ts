@@ -5,8 +5,8 @@ import { EngineInfo } from './engine/caption-engine';
 export type ModelState = 'loading' | 'warming' | 'ready' | 'failed';
 
 export interface LoadedModel extends EngineInfo {
+  /** The hub model id (MODEL_ID). */
   modelId: string;
-  revision: string;
 }
 
 /** Where the model is in its life: read by health checks, the scheduler and responses. */

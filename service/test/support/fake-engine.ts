@@ -29,6 +29,7 @@ export class FakeEngine implements CaptionEngine {
     await this.loadGate;
     return {
       modelDir: '/fake-model',
+      revision: 'local',
       dtype: 'q8',
       fingerprint: 'fake-model',
       inputSize: { width: 224, height: 224 },

@@ -7,6 +7,8 @@ export type { DecodingOptions, ModelDtype };
 export interface EngineInfo {
   /** The model folder in use. */
   modelDir: string;
+  /** The pinned hub commit of those files, or "local" for a folder nobody pinned. */
+  revision: string;
   dtype: ModelDtype;
   /** sha256 naming the exact weights (source files) in use. */
   fingerprint: string;

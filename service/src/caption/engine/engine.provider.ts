@@ -48,6 +48,7 @@ export const engineProviders: Provider[] = [
       const logger = new Logger('OnnxEngine');
       return new OnnxEngine({
         locateModel: () => source.locate(),
+        revisionOf: (modelDir) => source.revisionOf(modelDir),
         dtype: config.model.dtype,
         workers: config.engine.workers,
         threadsPerWorker: config.engine.threads,

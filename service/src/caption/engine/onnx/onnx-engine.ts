@@ -8,6 +8,8 @@ import { HostMessage, WorkerInit, WorkerMessage, WorkerReady } from './worker-pr
 export interface OnnxEngineOptions {
   /** Resolves the model folder (may download it first). */
   locateModel: () => Promise<string>;
+  /** The hub commit the located folder holds ("local" when unknown). */
+  revisionOf: (modelDir: string) => string;
   dtype: ModelDtype;
   workers: number;
   threadsPerWorker: number;
@@ -47,6 +49,7 @@ export class OnnxEngine implements CaptionEngine {
     await Promise.all(Array.from({ length: this.options.workers - 1 }, () => this.startWorker()));
     return {
       modelDir: this.modelDir,
+      revision: this.options.revisionOf(this.modelDir),
       dtype: this.options.dtype,
       fingerprint: ready.fingerprint,
       inputSize: ready.spec.imageSize,
