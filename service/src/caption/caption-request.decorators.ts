@@ -17,7 +17,10 @@ export const UploadedImage = createParamDecorator(
   },
 );
 
-/** Decoding options from the query string and, for multipart uploads, form fields (which win). */
+/**
+ * Raw decoding options from the query string and, for multipart uploads, form fields (which
+ * win); DecodingOptionsPipe types them.
+ */
 export const CaptionOptions = createParamDecorator(
   (_: unknown, context: ExecutionContext): Record<string, unknown> => {
     const request = context.switchToHttp().getRequest<UploadedCaptionRequest>();

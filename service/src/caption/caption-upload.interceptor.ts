@@ -5,7 +5,7 @@ import getRawBody from 'raw-body';
 import { Observable, from, switchMap } from 'rxjs';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ProblemError } from '../common/problem/problem.error';
-import { CAPTION_OPTION_NAMES } from './dto/caption-options.dto';
+import { DECODING_OPTION_NAMES } from './decoding-options/decoding-option-catalog';
 
 /** Raw bodies are accepted with these types; curl --data-binary sends the last one by default. */
 const RAW_TYPES =
@@ -29,9 +29,9 @@ export class CaptionUploadInterceptor implements NestInterceptor {
       limits: {
         fileSize: config.http.maxUploadBytes,
         files: 1,
-        fields: CAPTION_OPTION_NAMES.length,
+        fields: DECODING_OPTION_NAMES.length,
         fieldSize: 64,
-        parts: CAPTION_OPTION_NAMES.length + 1,
+        parts: DECODING_OPTION_NAMES.length + 1,
       },
     });
   }

@@ -6,7 +6,9 @@ import { CaptionOptions, ClientGone, UploadedImage } from './caption-request.dec
 import { CaptionUploadInterceptor } from './caption-upload.interceptor';
 import { CaptionService } from './caption.service';
 import { ApiCaptionBody, ApiCaptionOptions } from './caption.openapi';
+import { DecodingOptionsPipe } from './decoding-options/decoding-options.pipe';
 import { CaptionResponseDto } from './dto/caption-response.dto';
+import { DecodingOptions } from './engine/caption-engine';
 import { ACCEPTED_MEDIA_TYPES } from './image/image-format';
 
 @ApiTags('caption')
@@ -34,7 +36,7 @@ export class CaptionController {
   @ApiProblems(400, 413, 415, 422, 429, 500, 503, 504)
   caption(
     @UploadedImage() image: Buffer,
-    @CaptionOptions() options: Record<string, unknown>,
+    @CaptionOptions(DecodingOptionsPipe) options: DecodingOptions,
     @ClientGone() clientGone: AbortSignal,
   ): Promise<CaptionResponseDto> {
     return this.captions.caption(image, options, clientGone);

@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiQuery, getSchemaPath } from '@nestjs/swagger';
-import { CAPTION_OPTION_NAMES, CaptionOptionsDto } from './dto/caption-options.dto';
+import { DECODING_OPTION_NAMES } from './decoding-options/decoding-option-catalog';
+import { CaptionOptionsDto } from './dto/caption-options.dto';
 
 /** The multipart form as Swagger UI renders it (file picker plus option fields). */
 export function ApiCaptionBody(): MethodDecorator {
@@ -21,7 +22,7 @@ export function ApiCaptionBody(): MethodDecorator {
 export function ApiCaptionOptions(): MethodDecorator {
   return applyDecorators(
     ApiExtraModels(CaptionOptionsDto),
-    ...CAPTION_OPTION_NAMES.map((name) =>
+    ...DECODING_OPTION_NAMES.map((name) =>
       ApiQuery({
         name,
         required: false,

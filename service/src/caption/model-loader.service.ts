@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { CaptionMetrics } from '../metrics/caption-metrics.service';
+import { defaultDecodingOptions } from './decoding-options/decoding-option-catalog';
 import { CAPTION_ENGINE, CaptionEngine } from './engine/caption-engine';
 import { ImageIntakeService } from './image/image-intake.service';
 import { ModelStatusService } from './model-status.service';
 import { CaptionScheduler } from './scheduler/caption-scheduler.service';
-import { defaultDecodingOptions } from './caption.service';
 
 /**
  * Loads the model once, warms it with a real caption of a synthetic image through the same

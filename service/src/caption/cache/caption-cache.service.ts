@@ -29,11 +29,9 @@ export class CaptionCache {
     if (config.cache.maxEntries > 0) this.entries = new LRUCache({ max: config.cache.maxEntries });
   }
 
-  get enabled(): boolean {
-    return this.entries !== undefined;
-  }
-
-  key(image: Buffer, options: DecodingOptions, modelFingerprint: string): string {
+  /** The entry's key (image bytes, options and weights); undefined when the cache is off. */
+  key(image: Buffer, options: DecodingOptions, modelFingerprint: string): string | undefined {
+    if (!this.entries) return undefined;
     return createHash('sha256')
       .update(modelFingerprint)
       .update('\0')

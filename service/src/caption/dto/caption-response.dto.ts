@@ -1,4 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { DEFAULTS } from '../../config/environment';
+import {
+  DECODING_OPTIONS,
+  DecodingOptionName,
+  DecodingOptionSpec,
+} from '../decoding-options/decoding-option-catalog';
 
 export class ModelInfoDto {
   @ApiProperty({ example: 'Xenova/vit-gpt2-image-captioning' })
@@ -14,18 +20,29 @@ export class ModelInfoDto {
   dtype: string;
 }
 
+/** A decoding option as the response echoes it: the value used, default when not given. */
+function UsedOption(name: DecodingOptionName): PropertyDecorator {
+  const spec: DecodingOptionSpec = DECODING_OPTIONS[name];
+  return spec.kind === 'early_stopping'
+    ? ApiProperty({
+        oneOf: [{ type: 'boolean' }, { type: 'string', enum: ['never'] }],
+        example: spec.default,
+      })
+    : ApiProperty({
+        type: spec.kind,
+        example: typeof spec.default === 'number' ? spec.default : DEFAULTS[spec.default],
+      });
+}
+
+/** The decoding options used, every one filled in (names as in the request). */
 export class DecodingDto {
-  @ApiProperty({ example: 4 }) num_beams: number;
-  @ApiProperty({ example: 15 }) max_new_tokens: number;
-  @ApiProperty({ example: 0 }) min_new_tokens: number;
-  @ApiProperty({ example: 1 }) length_penalty: number;
-  @ApiProperty({
-    oneOf: [{ type: 'boolean' }, { type: 'string', enum: ['never'] }],
-    example: false,
-  })
-  early_stopping: boolean | 'never';
-  @ApiProperty({ example: 0 }) no_repeat_ngram_size: number;
-  @ApiProperty({ example: 1 }) repetition_penalty: number;
+  @UsedOption('num_beams') num_beams: number;
+  @UsedOption('max_new_tokens') max_new_tokens: number;
+  @UsedOption('min_new_tokens') min_new_tokens: number;
+  @UsedOption('length_penalty') length_penalty: number;
+  @UsedOption('early_stopping') early_stopping: boolean | 'never';
+  @UsedOption('no_repeat_ngram_size') no_repeat_ngram_size: number;
+  @UsedOption('repetition_penalty') repetition_penalty: number;
 }
 
 export class TimingsDto {

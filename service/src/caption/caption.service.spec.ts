@@ -1,0 +1,148 @@
+import { decodingOptions } from '../../test/support/decoding-options';
+import { ProblemError } from '../common/problem/problem.error';
+import { AppConfig } from '../config/app-config';
+import { CaptionMetrics } from '../metrics/caption-metrics.service';
+import { CaptionCache } from './cache/caption-cache.service';
+import { CaptionService } from './caption.service';
+import { ImageIntakeService, ModelInput } from './image/image-intake.service';
+import { ModelStatusService } from './model-status.service';
+import { CaptionScheduler, ScheduledCaption } from './scheduler/caption-scheduler.service';
+
+const IMAGE = Buffer.from('image bytes');
+const RGB = new Uint8Array(224 * 224 * 3);
+
+function setup({ cacheEntries = 8, ready = true } = {}) {
+  const calls: string[] = [];
+  const metricCalls: unknown[][] = [];
+  const metrics = new Proxy(
+    {},
+    {
+      get:
+        (_, name: string) =>
+        (...args: unknown[]) =>
+          metricCalls.push([name, ...args]),
+    },
+  ) as CaptionMetrics;
+  const status = new ModelStatusService(metrics);
+  if (ready) {
+    status.setWarming({
+      modelDir: '/m',
+      revision: 'abc',
+      modelId: 'owner/model',
+      dtype: 'q8',
+      fingerprint: 'weights',
+      inputSize: { width: 224, height: 224 },
+      workers: 1,
+      threadsPerWorker: 2,
+    });
+    status.setReady();
+  }
+  metricCalls.length = 0;
+  const intake = {
+    toModelInput: jest.fn((_bytes: Buffer, size: { width: number; height: number }) => {
+      calls.push('intake');
+      return Promise.resolve({ rgb: RGB, ...size } as ModelInput);
+    }),
+  };
+  const result: ScheduledCaption = {
+    text: 'a caption',
+    tokenIds: [5, 6, 7, 8],
+    encoderMs: 30,
+    decodingMs: 40,
+    batchImages: 2,
+    queueMs: 10,
+  };
+  const scheduler = {
+    submit: jest.fn(() => {
+      calls.push('schedule');
+      return Promise.resolve(result);
+    }),
+  };
+  const cache = new CaptionCache({ cache: { maxEntries: cacheEntries } } as AppConfig);
+  const service = new CaptionService(
+    intake as unknown as ImageIntakeService,
+    scheduler as unknown as CaptionScheduler,
+    cache,
+    status,
+    metrics,
+  );
+  return { service, intake, scheduler, metricCalls, calls };
+}
+
+const signal = new AbortController().signal;
+
+describe('CaptionService', () => {
+  it('takes the image through intake and the scheduler, and maps the answer', async () => {
+    const { service, intake, scheduler } = setup();
+    const options = decodingOptions({ numBeams: 2, maxNewTokens: 9 });
+    const response = await service.caption(IMAGE, options, signal);
+    expect(intake.toModelInput).toHaveBeenCalledWith(IMAGE, { width: 224, height: 224 });
+    expect(scheduler.submit).toHaveBeenCalledWith(RGB, options, signal);
+    expect(response).toMatchObject({
+      caption: 'a caption',
+      model: { id: 'owner/model', revision: 'abc', dtype: 'q8' },
+      decoding: { num_beams: 2, max_new_tokens: 9, min_new_tokens: 0, early_stopping: false },
+      tokens: 4,
+      cached: false,
+      batch_images: 2,
+      timings_ms: { queue_wait: 10, encoder: 30, decoding: 40 },
+    });
+    expect(response.timings_ms.total).toBeGreaterThanOrEqual(response.timings_ms.image_decode);
+  });
+
+  it('records the stages, tokens and outcome of a fresh caption', async () => {
+    const { service, metricCalls } = setup();
+    await service.caption(IMAGE, decodingOptions(), signal);
+    expect(metricCalls).toEqual([
+      ['cache', false],
+      ['stage', 'image_decode', expect.any(Number)],
+      ['stage', 'queue_wait', 10],
+      ['stage', 'encoder', 30],
+      ['stage', 'decoding', 40],
+      ['generatedTokens', 4],
+      ['request', 'ok'],
+    ]);
+  });
+
+  it('answers the same image and options from the cache, without intake or engine', async () => {
+    const { service, calls, metricCalls } = setup();
+    const first = await service.caption(IMAGE, decodingOptions(), signal);
+    metricCalls.length = 0;
+    const again = await service.caption(Buffer.from(IMAGE), decodingOptions(), signal);
+    expect(calls).toEqual(['intake', 'schedule']);
+    expect(again).toEqual({ ...first, cached: true });
+    expect(metricCalls).toEqual([
+      ['cache', true],
+      ['request', 'cached'],
+    ]);
+    // other options are another entry
+    await service.caption(IMAGE, decodingOptions({ numBeams: 1 }), signal);
+    expect(calls).toEqual(['intake', 'schedule', 'intake', 'schedule']);
+  });
+
+  it('neither looks up nor counts the cache when it is off', async () => {
+    const { service, calls, metricCalls } = setup({ cacheEntries: 0 });
+    await service.caption(IMAGE, decodingOptions(), signal);
+    await service.caption(IMAGE, decodingOptions(), signal);
+    expect(calls).toEqual(['intake', 'schedule', 'intake', 'schedule']);
+    expect(metricCalls.filter(([name]) => name === 'cache')).toEqual([]);
+  });
+
+  it('refuses with not_ready before the model is warm, touching nothing', async () => {
+    const { service, calls } = setup({ ready: false });
+    const error = await service.caption(IMAGE, decodingOptions(), signal).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProblemError);
+    expect((error as ProblemError).code).toBe('not_ready');
+    expect(calls).toEqual([]);
+  });
+
+  it('lets an intake problem through without scheduling or recording success', async () => {
+    const { service, intake, scheduler, metricCalls } = setup();
+    intake.toModelInput.mockRejectedValueOnce(new ProblemError('invalid_image', 'broken'));
+    await expect(service.caption(IMAGE, decodingOptions(), signal)).rejects.toMatchObject({
+      code: 'invalid_image',
+    });
+    expect(scheduler.submit).not.toHaveBeenCalled();
+    expect(metricCalls).toEqual([['cache', false]]);
+  });
+});
