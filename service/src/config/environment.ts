@@ -1,19 +1,17 @@
-import { Transform, plainToInstance } from 'class-transformer';
+import { plainToInstance } from 'class-transformer';
 import {
-  IsBoolean,
   IsIn,
-  IsInt,
   IsOptional,
   IsString,
   IsUrl,
   Matches,
-  Max,
-  Min,
   ValidationError,
   validateSync,
 } from 'class-validator';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { DECODING_OPTIONS } from '../caption/decoding-options/decoding-option-catalog';
+import { BooleanVariable, IntVariable } from './environment.decorators';
 
 /** Every setting the service reads, with its default: the one place defaults live. */
 export const DEFAULTS = {
@@ -38,18 +36,9 @@ export const DEFAULTS = {
   DEFAULT_NUM_BEAMS: 4,
 } as const;
 
-const toInt = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
-const toBool = ({ value }: { value: unknown }) =>
-  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
-
 /** The raw environment, validated with class-validator. Names are the variables' names. */
 export class Environment {
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(65535)
-  PORT: number = DEFAULTS.PORT;
+  @IntVariable(1, 65535) PORT: number = DEFAULTS.PORT;
 
   @IsString()
   HOST: string = DEFAULTS.HOST;
@@ -80,82 +69,31 @@ export class Environment {
   @IsIn(['fp32', 'q8'])
   MODEL_DTYPE: string = DEFAULTS.MODEL_DTYPE;
 
-  @Transform(toBool)
-  @IsBoolean({ message: 'ALLOW_REMOTE_MODELS must be true or false' })
-  ALLOW_REMOTE_MODELS: boolean = DEFAULTS.ALLOW_REMOTE_MODELS;
+  @BooleanVariable() ALLOW_REMOTE_MODELS: boolean = DEFAULTS.ALLOW_REMOTE_MODELS;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1024)
-  @Max(1024 * 1024 * 1024)
-  MAX_UPLOAD_BYTES: number = DEFAULTS.MAX_UPLOAD_BYTES;
+  @IntVariable(1024, 1024 * 1024 * 1024) MAX_UPLOAD_BYTES: number = DEFAULTS.MAX_UPLOAD_BYTES;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(224 * 224)
-  @Max(1_000_000_000)
-  MAX_INPUT_PIXELS: number = DEFAULTS.MAX_INPUT_PIXELS;
+  @IntVariable(224 * 224, 1_000_000_000) MAX_INPUT_PIXELS: number = DEFAULTS.MAX_INPUT_PIXELS;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  @Max(600_000)
-  IMAGE_DECODE_TIMEOUT_MS: number = DEFAULTS.IMAGE_DECODE_TIMEOUT_MS;
+  @IntVariable(100, 600_000) IMAGE_DECODE_TIMEOUT_MS: number = DEFAULTS.IMAGE_DECODE_TIMEOUT_MS;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(600_000)
-  SHUTDOWN_TIMEOUT_MS: number = DEFAULTS.SHUTDOWN_TIMEOUT_MS;
+  @IntVariable(0, 600_000) SHUTDOWN_TIMEOUT_MS: number = DEFAULTS.SHUTDOWN_TIMEOUT_MS;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  @Max(600_000)
-  REQUEST_TIMEOUT_MS: number = DEFAULTS.REQUEST_TIMEOUT_MS;
+  @IntVariable(100, 600_000) REQUEST_TIMEOUT_MS: number = DEFAULTS.REQUEST_TIMEOUT_MS;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
-  QUEUE_MAX: number = DEFAULTS.QUEUE_MAX;
+  @IntVariable(1, 100_000) QUEUE_MAX: number = DEFAULTS.QUEUE_MAX;
 
-  @IsOptional()
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(256)
-  ENGINE_WORKERS?: number;
+  @IntVariable(1, 256, { optional: true }) ENGINE_WORKERS?: number;
 
-  @IsOptional()
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(256)
-  ENGINE_THREADS?: number;
+  @IntVariable(1, 256, { optional: true }) ENGINE_THREADS?: number;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(64)
-  ENGINE_MAX_BATCH: number = DEFAULTS.ENGINE_MAX_BATCH;
+  @IntVariable(1, 64) ENGINE_MAX_BATCH: number = DEFAULTS.ENGINE_MAX_BATCH;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(10_000)
-  ENGINE_MAX_WAIT_MS: number = DEFAULTS.ENGINE_MAX_WAIT_MS;
+  @IntVariable(0, 10_000) ENGINE_MAX_WAIT_MS: number = DEFAULTS.ENGINE_MAX_WAIT_MS;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(10_000_000)
-  CACHE_MAX_ENTRIES: number = DEFAULTS.CACHE_MAX_ENTRIES;
+  @IntVariable(0, 10_000_000) CACHE_MAX_ENTRIES: number = DEFAULTS.CACHE_MAX_ENTRIES;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(8)
+  @IntVariable(DECODING_OPTIONS.num_beams.minimum, DECODING_OPTIONS.num_beams.maximum)
   DEFAULT_NUM_BEAMS: number = DEFAULTS.DEFAULT_NUM_BEAMS;
 }
 
