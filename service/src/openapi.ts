@@ -1,6 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { ACCEPTED_MEDIA_TYPES } from './caption/image/image-format';
+import { documentRawCaptionBodies } from './caption/caption.openapi';
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -12,13 +12,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     .build();
   const document = SwaggerModule.createDocument(app, config);
-  // Raw uploads carry the bytes themselves; only the multipart form has fields.
-  const body = document.paths['/caption']?.post?.requestBody;
-  if (body && 'content' in body) {
-    for (const type of Object.values(ACCEPTED_MEDIA_TYPES)) {
-      body.content[type] = { schema: { type: 'string', format: 'binary' } };
-    }
-  }
+  documentRawCaptionBodies(document);
   return document;
 }
 
