@@ -1,4 +1,5 @@
-import { CanActivate, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { markCaptionRequest } from '../metrics/caption-problem.listener';
 import { CaptionScheduler } from './scheduler/caption-scheduler.service';
 
 /** Refuses (429/503) before the upload is read, so a full queue costs no bandwidth or memory. */
@@ -6,7 +7,8 @@ import { CaptionScheduler } from './scheduler/caption-scheduler.service';
 export class CaptionAdmissionGuard implements CanActivate {
   constructor(private readonly scheduler: CaptionScheduler) {}
 
-  canActivate(): boolean {
+  canActivate(context: ExecutionContext): boolean {
+    markCaptionRequest(context.switchToHttp().getRequest<object>());
     this.scheduler.assertAccepting();
     return true;
   }

@@ -6,7 +6,9 @@ import {
   makeHistogramProvider,
 } from '@willsoto/nestjs-prometheus';
 import { PROBLEM_CODES } from '../common/problem/problem-catalog';
+import { PROBLEM_LISTENER } from '../common/problem/problem.filter';
 import { CaptionMetrics, METRIC } from './caption-metrics.service';
+import { CaptionProblemListener } from './caption-problem.listener';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
 
@@ -75,8 +77,9 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 
       help: '1 when the model is loaded and warmed, else 0.',
     }),
     CaptionMetrics,
+    { provide: PROBLEM_LISTENER, useClass: CaptionProblemListener },
   ],
-  exports: [CaptionMetrics],
+  exports: [CaptionMetrics, PROBLEM_LISTENER],
 })
 export class MetricsModule {
   constructor(metrics: CaptionMetrics) {

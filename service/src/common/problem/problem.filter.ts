@@ -4,7 +4,10 @@ import {
   ExceptionFilter,
   HttpException,
   HttpStatus,
+  Inject,
+  Injectable,
   Logger,
+  Optional,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { PROBLEMS, ProblemCode, problemType } from './problem-catalog';
@@ -22,18 +25,23 @@ export interface ProblemBody {
   [extension: string]: unknown;
 }
 
-/** Called for every problem response (metrics count them). */
-export type ProblemListener = (code: ProblemCode, request: Request) => void;
+/** Told of every problem response (the metrics count them); provided as PROBLEM_LISTENER. */
+export interface ProblemListener {
+  onProblem(code: ProblemCode, request: Request): void;
+}
+
+export const PROBLEM_LISTENER = Symbol('PROBLEM_LISTENER');
 
 /**
  * Turns every error, from any module, into an RFC 9457 problem+json response with a stable
  * code. Unknown errors become a 500 whose detail hides internals; they are logged in full.
  */
 @Catch()
+@Injectable()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemFilter');
 
-  constructor(private readonly listener?: ProblemListener) {}
+  constructor(@Optional() @Inject(PROBLEM_LISTENER) private readonly listener?: ProblemListener) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -43,7 +51,7 @@ export class ProblemFilter implements ExceptionFilter {
     if (problem.code === 'internal_error') {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     }
-    this.listener?.(problem.code, request);
+    this.listener?.onProblem(problem.code, request);
     if (response.headersSent) {
       response.end();
       return;
