@@ -259,9 +259,17 @@ describe('caption API (tiny model, e2e)', () => {
         'unsupported_option',
       ],
       ['an unknown route', () => request(http).get('/nope'), 404, 'not_found'],
-      ['GET on /caption', () => request(http).get('/caption'), 404, 'not_found'],
+      ['GET on /caption', () => request(http).get('/caption'), 405, 'method_not_allowed'],
+      ['POST on /health/live', () => request(http).post('/health/live'), 405, 'method_not_allowed'],
     ])('%s -> %i %s', async (_what, send, status, code) => {
       expectProblem(await send(), status as number, code as string);
+    });
+
+    it('names the allowed methods of a known path', async () => {
+      const wrong = await request(http).delete('/caption');
+      expect(wrong.headers.allow).toBe('POST');
+      expect(wrong.body.detail).toBe('DELETE is not allowed on /caption; use POST.');
+      expect((await request(http).put('/metrics')).headers.allow).toBe('GET, HEAD');
     });
 
     it('still captions after all of that', async () => {

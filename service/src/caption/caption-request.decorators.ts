@@ -2,6 +2,7 @@ import { ExecutionContext, createParamDecorator } from '@nestjs/common';
 import type { Response } from 'express';
 import { ProblemError } from '../common/problem/problem.error';
 import { UploadedCaptionRequest } from './caption-upload.interceptor';
+import { RawOptions } from './decoding-options/decoding-options.pipe';
 
 /** The uploaded image bytes (read by CaptionUploadInterceptor); 400 when there are none. */
 export const UploadedImage = createParamDecorator(
@@ -18,20 +19,17 @@ export const UploadedImage = createParamDecorator(
 );
 
 /**
- * Raw decoding options from the query string and, for multipart uploads, form fields (which
- * win); DecodingOptionsPipe types them.
+ * Raw decoding options from the query string and, for multipart uploads, the form fields, kept
+ * apart so that DecodingOptionsPipe can refuse a value given in both.
  */
 export const CaptionOptions = createParamDecorator(
-  (_: unknown, context: ExecutionContext): Record<string, unknown> => {
+  (_: unknown, context: ExecutionContext): RawOptions => {
     const request = context.switchToHttp().getRequest<UploadedCaptionRequest>();
-    const formFields =
+    const form =
       request.is('multipart/form-data') && request.body && typeof request.body === 'object'
-        ? request.body
-        : {};
-    return {
-      ...(request.query as Record<string, unknown>),
-      ...(formFields as Record<string, unknown>),
-    };
+        ? (request.body as Record<string, unknown>)
+        : undefined;
+    return { query: request.query as Record<string, unknown>, form };
   },
 );
 

@@ -129,6 +129,11 @@ export type DecodingOptionName = keyof typeof DECODING_OPTIONS;
 
 export const DECODING_OPTION_NAMES = Object.keys(DECODING_OPTIONS) as DecodingOptionName[];
 
+/** True for the catalog's own names only (not '__proto__', 'constructor' or 'toString'). */
+export function isDecodingOptionName(name: string): name is DecodingOptionName {
+  return Object.prototype.hasOwnProperty.call(DECODING_OPTIONS, name);
+}
+
 type UncoveredField = Exclude<
   keyof DecodingOptions,
   (typeof DECODING_OPTIONS)[DecodingOptionName]['field']

@@ -1,13 +1,16 @@
-import { ProblemError } from '../../common/problem/problem.error';
+import { FieldError, ProblemError } from '../../common/problem/problem.error';
 import { AppConfig } from '../../config/app-config';
 import {
   DECODING_OPTIONS,
   DECODING_OPTION_NAMES,
   DecodingOptionSpec,
 } from './decoding-option-catalog';
-import { DecodingOptionsPipe } from './decoding-options.pipe';
+import { DecodingOptionsPipe, RawOptions } from './decoding-options.pipe';
 
 const pipe = (defaultNumBeams = 4) => new DecodingOptionsPipe({ defaultNumBeams } as AppConfig);
+/** Options as a query string gives them. */
+const query = (values: Record<string, unknown>, beams = 4) =>
+  pipe(beams).transform({ query: values });
 
 function problemOf(action: () => unknown): ProblemError {
   try {
@@ -18,6 +21,9 @@ function problemOf(action: () => unknown): ProblemError {
   }
   throw new Error('expected a problem');
 }
+
+const errorsOf = (raw: RawOptions) =>
+  problemOf(() => pipe().transform(raw)).extras.fields?.errors as FieldError[] | undefined;
 
 describe('DecodingOptionsPipe', () => {
   it('fills every option with its catalog default, beams from DEFAULT_NUM_BEAMS', () => {
@@ -34,7 +40,7 @@ describe('DecodingOptionsPipe', () => {
 
   it('parses the text of every option into its field', () => {
     expect(
-      pipe().transform({
+      query({
         max_new_tokens: '20',
         min_new_tokens: '2',
         num_beams: '5',
@@ -52,8 +58,21 @@ describe('DecodingOptionsPipe', () => {
       noRepeatNgramSize: 3,
       repetitionPenalty: 1.25,
     });
-    expect(pipe().transform({ early_stopping: 'true' }).earlyStopping).toBe(true);
-    expect(pipe().transform({ early_stopping: 'false' }).earlyStopping).toBe(false);
+    expect(query({ early_stopping: 'true' }).earlyStopping).toBe(true);
+    expect(query({ early_stopping: 'false' }).earlyStopping).toBe(false);
+  });
+
+  it('takes typed values from a JSON body', () => {
+    expect(
+      pipe().transform({
+        body: { num_beams: 2, early_stopping: true, length_penalty: 0.5, max_new_tokens: 9 },
+      }),
+    ).toMatchObject({ numBeams: 2, earlyStopping: true, lengthPenalty: 0.5, maxNewTokens: 9 });
+    expect(errorsOf({ body: { num_beams: '2x' } })).toEqual([
+      { field: 'num_beams', message: 'num_beams must be an integer from 1 to 8 (got "2x")' },
+    ]);
+    expect(errorsOf({ body: { num_beams: 2.5 } })?.[0].field).toBe('num_beams');
+    expect(errorsOf({ body: { early_stopping: 1 } })?.[0].field).toBe('early_stopping');
   });
 
   describe.each(DECODING_OPTION_NAMES)('%s', (name) => {
@@ -61,10 +80,10 @@ describe('DecodingOptionsPipe', () => {
     const beams = spec.beamSearchOnly ? { num_beams: '2' } : {};
 
     if (spec.kind === 'early_stopping') {
-      it('refuses anything but true, false or never', () => {
-        const problem = problemOf(() => pipe().transform({ ...beams, [name]: 'maybe' }));
-        expect(problem.code).toBe('validation_failed');
-        expect(problem.detail).toBe('early_stopping must be true, false or never');
+      it('refuses anything but true, false or never, with one message', () => {
+        expect(errorsOf({ query: { ...beams, [name]: 'maybe' } })).toEqual([
+          { field: name, message: 'early_stopping must be true, false or never (got "maybe")' },
+        ]);
       });
       return;
     }
@@ -73,57 +92,114 @@ describe('DecodingOptionsPipe', () => {
       for (const value of [spec.minimum, spec.maximum]) {
         const raw = { ...beams, [name]: String(value) };
         if (name === 'min_new_tokens') Object.assign(raw, { max_new_tokens: '64' });
-        expect(pipe().transform(raw)[spec.field]).toBe(value);
+        expect(query(raw)[spec.field]).toBe(value);
       }
     });
 
+    const kind = spec.kind === 'integer' ? 'an integer' : 'a number';
+    const rule = `${name} must be ${kind} from ${spec.minimum} to ${spec.maximum}`;
     it.each([
-      ['below its minimum', () => String(spec.minimum - 1), /must not be less than/],
-      ['above its maximum', () => String(spec.maximum + 1), /must not be greater than/],
-      ['not a number', () => 'lots', spec.kind === 'integer' ? /integer/ : /number/],
-    ])('refuses a value %s', (_what, value, message) => {
-      const problem = problemOf(() => pipe().transform({ ...beams, [name]: value() }));
+      ['below its minimum', String(spec.minimum - 1)],
+      ['above its maximum', String(spec.maximum + 1)],
+      ['not a number', 'lots'],
+      ['hexadecimal', '0x2'],
+      ['in exponent notation', '1e0'],
+      ['padded with spaces', ' 1 '],
+      ['empty', ''],
+      ['Infinity', 'Infinity'],
+    ])('refuses a value %s with one message naming the range', (_what, value) => {
+      const problem = problemOf(() => query({ ...beams, [name]: value }));
       expect(problem.code).toBe('validation_failed');
-      expect(problem.detail).toMatch(message);
-      expect(problem.detail).toContain(name);
+      expect(problem.extras.fields?.errors).toEqual([
+        { field: name, message: `${rule} (got ${JSON.stringify(value)})` },
+      ]);
+      expect(problem.detail).toBe(`${rule} (got ${JSON.stringify(value)})`);
     });
 
     if (spec.kind === 'integer') {
       it('refuses a fraction', () => {
-        expect(problemOf(() => pipe().transform({ [name]: '1.5' })).detail).toMatch(
-          `${name} must be an integer`,
-        );
+        expect(errorsOf({ query: { [name]: '1.5' } })?.[0].message).toContain(rule);
       });
     }
   });
 
-  it('refuses unknown options and lists every error', () => {
-    const problem = problemOf(() => pipe().transform({ beams: '2', num_beams: '0' }));
+  it('refuses unknown options, naming the accepted ones, and lists every error', () => {
+    const problem = problemOf(() => query({ beams: '2', num_beams: '0' }));
     expect(problem.code).toBe('validation_failed');
     expect(problem.extras.fields?.errors).toEqual([
-      'property beams should not exist',
-      'num_beams must not be less than 1',
+      {
+        field: 'beams',
+        message: `beams is not an option; the options are ${DECODING_OPTION_NAMES.join(', ')}`,
+      },
+      { field: 'num_beams', message: 'num_beams must be an integer from 1 to 8 (got "0")' },
+    ]);
+    expect(problem.detail).toContain('; num_beams must be');
+  });
+
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
+    'refuses %s, a name every object has',
+    (name) => {
+      const values = JSON.parse(`{"${name}": "1"}`) as Record<string, unknown>;
+      expect(Object.keys(values)).toEqual([name]);
+      expect(errorsOf({ query: values })?.map((e) => e.field)).toEqual([name]);
+    },
+  );
+
+  it('refuses a value repeated or given in two places', () => {
+    expect(errorsOf({ query: { num_beams: ['2', '3'] } })).toEqual([
+      {
+        field: 'num_beams',
+        message: 'num_beams is given 2 times in the query string; give it once',
+      },
+    ]);
+    expect(errorsOf({ query: { num_beams: '2' }, form: { num_beams: '2' } })).toEqual([
+      {
+        field: 'num_beams',
+        message: 'num_beams is given in both the query string and the form; give it once',
+      },
+    ]);
+    expect(errorsOf({ query: { max_new_tokens: '2' }, body: { max_new_tokens: 2 } })).toEqual([
+      expect.objectContaining({ field: 'max_new_tokens' }),
+    ]);
+    expect(errorsOf({ query: { num_beams: { a: '1' } } })).toEqual([
+      { field: 'num_beams', message: 'num_beams must be a single value, not an object' },
     ]);
   });
 
   it('refuses min_new_tokens above max_new_tokens', () => {
-    const problem = problemOf(() => pipe().transform({ min_new_tokens: '9', max_new_tokens: '3' }));
+    const problem = problemOf(() => query({ min_new_tokens: '9', max_new_tokens: '3' }));
     expect(problem.code).toBe('validation_failed');
     expect(problem.detail).toBe('min_new_tokens (9) must not exceed max_new_tokens (3)');
     // against the default maximum as well
-    expect(problemOf(() => pipe().transform({ min_new_tokens: '16' })).detail).toContain('(15)');
+    expect(problemOf(() => query({ min_new_tokens: '16' })).detail).toContain('(15)');
   });
 
-  it('refuses beam-search-only options with greedy decoding, naming them', () => {
+  it('accepts beam-search-only options at their defaults with greedy decoding', () => {
+    // What Swagger UI's "Try it out" sends, and what a 200 response echoes in `decoding`.
+    expect(query({ num_beams: '1', length_penalty: '1', early_stopping: 'false' })).toMatchObject({
+      numBeams: 1,
+      lengthPenalty: 1,
+      earlyStopping: false,
+    });
+    expect(query({ length_penalty: '1.0' }, 1).numBeams).toBe(1);
+  });
+
+  it('refuses beam-search-only options that would change something with greedy decoding', () => {
     const both = problemOf(() =>
-      pipe().transform({ num_beams: '1', length_penalty: '2', early_stopping: 'true' }),
+      query({ num_beams: '1', length_penalty: '2', early_stopping: 'true' }),
     );
     expect(both.code).toBe('unsupported_option');
-    expect(both.detail).toMatch(/^length_penalty and early_stopping only apply to beam search/);
-    // greedy by default counts too
-    expect(problemOf(() => pipe(1).transform({ length_penalty: '2' })).code).toBe(
-      'unsupported_option',
+    expect(both.detail).toBe(
+      'length_penalty=2 and early_stopping=true only apply to beam search, and num_beams is 1 ' +
+        '(greedy decoding): set num_beams above 1, or leave them out.',
     );
-    expect(pipe().transform({ num_beams: '2', length_penalty: '2' }).lengthPenalty).toBe(2);
+    expect(both.extras.fields?.errors).toEqual([
+      expect.objectContaining({ field: 'length_penalty' }),
+      expect.objectContaining({ field: 'early_stopping' }),
+    ]);
+    const one = problemOf(() => query({ length_penalty: '2' }, 1));
+    expect(one.code).toBe('unsupported_option');
+    expect(one.detail).toMatch(/^length_penalty=2 only applies to beam search.*leave it out\.$/);
+    expect(query({ num_beams: '2', length_penalty: '2' }).lengthPenalty).toBe(2);
   });
 });

@@ -7,11 +7,16 @@ export const PROBLEMS = {
   validation_failed: { status: 400, title: 'The request options are invalid' },
   missing_image: { status: 400, title: 'The request carries no image' },
   unsupported_option: { status: 400, title: 'The option is not supported' },
+  url_not_allowed: { status: 400, title: 'The image URL is not allowed' },
+  too_many_files: { status: 400, title: 'The batch has too many files' },
   not_found: { status: 404, title: 'No such resource' },
+  model_not_found: { status: 404, title: 'This service does not serve that model' },
+  method_not_allowed: { status: 405, title: 'The method is not allowed on this resource' },
   payload_too_large: { status: 413, title: 'The upload is larger than allowed' },
   image_too_large: { status: 413, title: 'The image has more pixels than allowed' },
   unsupported_media_type: { status: 415, title: 'The image format is not supported' },
   invalid_image: { status: 422, title: 'The image cannot be decoded' },
+  url_fetch_failed: { status: 422, title: 'The image URL could not be fetched' },
   queue_full: { status: 429, title: 'Too many requests are waiting' },
   // nginx's convention for a client that left before its answer; nobody reads this response, but
   // logs and metrics show it instead of a 500.

@@ -1,5 +1,11 @@
 import { PROBLEMS, ProblemCode } from './problem-catalog';
 
+/** One bad input, named: a field of the request and what is wrong with it. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
 /** An error the API reports as it is: status, code and a human-readable detail. */
 export class ProblemError extends Error {
   readonly status: number;

@@ -9,7 +9,9 @@ import {
   Logger,
   Optional,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Express, Request, Response } from 'express';
+import { allowedMethods } from '../http/allowed-methods';
 import { PROBLEMS, ProblemCode, problemType } from './problem-catalog';
 import { ProblemError } from './problem.error';
 
@@ -41,13 +43,16 @@ export const PROBLEM_LISTENER = Symbol('PROBLEM_LISTENER');
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemFilter');
 
-  constructor(@Optional() @Inject(PROBLEM_LISTENER) private readonly listener?: ProblemListener) {}
+  constructor(
+    @Optional() @Inject(PROBLEM_LISTENER) private readonly listener?: ProblemListener,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
-    const problem = toProblem(exception);
+    const problem = this.methodNotAllowed(toProblem(exception), request);
     if (problem.code === 'internal_error') {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     }
@@ -71,9 +76,22 @@ export class ProblemFilter implements ExceptionFilter {
     }
     response.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
+
+  /** A path that exists with other methods is a 405 with Allow (RFC 9110 15.5.6), not a 404. */
+  private methodNotAllowed(problem: Problem, request: Request): Problem {
+    const app = this.adapterHost?.httpAdapter?.getInstance<Express>();
+    if (problem.code !== 'not_found' || !app) return problem;
+    const allow = allowedMethods(app, request.path);
+    if (allow.length === 0) return problem;
+    return {
+      code: 'method_not_allowed',
+      detail: `${request.method} is not allowed on ${request.path}; use ${allow.join(' or ')}.`,
+      headers: { Allow: allow.join(', ') },
+    };
+  }
 }
 
-interface Problem {
+export interface Problem {
   code: ProblemCode;
   detail: string;
   headers?: Record<string, string>;
@@ -87,10 +105,10 @@ export function toProblem(exception: unknown): Problem {
   if (exception instanceof HttpException) return fromHttpException(exception);
   const bodyError = exception as { type?: string; status?: number; message?: string };
   if (bodyError?.type === 'entity.too.large') {
-    return {
-      code: 'payload_too_large',
-      detail: 'The request body is larger than MAX_UPLOAD_BYTES.',
-    };
+    const limit = (exception as { limit?: number }).limit;
+    return limit === undefined
+      ? { code: 'payload_too_large', detail: 'The request body is larger than allowed.' }
+      : tooLarge('The request body', limit);
   }
   if (bodyError?.type === 'request.aborted') {
     return { code: 'validation_failed', detail: 'The request body ended early.' };
@@ -107,7 +125,7 @@ function fromHttpException(exception: HttpException): Problem {
   const detail = messages.filter(Boolean).join('; ');
   switch (status) {
     case HttpStatus.PAYLOAD_TOO_LARGE:
-      return { code: 'payload_too_large', detail: 'The upload is larger than MAX_UPLOAD_BYTES.' };
+      return { code: 'payload_too_large', detail: 'The upload is larger than allowed.' };
     case HttpStatus.NOT_FOUND:
       return { code: 'not_found', detail };
     case HttpStatus.UNSUPPORTED_MEDIA_TYPE:
@@ -127,10 +145,31 @@ function fromHttpException(exception: HttpException): Problem {
           detail: "Send the image in a multipart field named 'file'.",
         };
       }
-      return { code: 'validation_failed', detail, fields: { errors: messages } };
+      return { code: 'validation_failed', detail };
     default:
       return status >= 500
         ? { code: 'internal_error', detail: 'An unexpected error occurred; it has been logged.' }
         : { code: 'validation_failed', detail };
   }
+}
+
+/** A 413 that names the limit, in bytes and in a unit people read. */
+export function tooLarge(what: string, maxBytes: number): Problem {
+  return {
+    code: 'payload_too_large',
+    detail: `${what} is larger than the limit of ${formatBytes(maxBytes)}.`,
+    fields: { max_bytes: maxBytes },
+  };
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1 && value % 1024 === 0) {
+    value /= 1024;
+    unit++;
+  }
+  if (unit === 0 && bytes >= 1024) return `${bytes.toLocaleString('en')} bytes`;
+  return `${value.toLocaleString('en')} ${units[unit]}`;
 }
