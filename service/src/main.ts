@@ -3,7 +3,8 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { ModelLoaderService } from './caption/model-loader.service';
-import { AppConfig, loadConfig } from './config/app-config';
+import { corsOptions } from './common/http/cors';
+import { APP_CONFIG, AppConfig, loadConfig } from './config/app-config';
 import { ConfigError } from './config/environment';
 import { CaptionMetrics } from './metrics/caption-metrics.service';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
@@ -27,6 +28,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
 export function configureApp(app: NestExpressApplication): void {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  const cors = corsOptions(app.get<AppConfig>(APP_CONFIG));
+  if (cors) app.enableCors(cors);
   app.use(httpMetricsMiddleware(app.get(CaptionMetrics)));
   setupOpenApi(app);
 }

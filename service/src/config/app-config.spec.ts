@@ -45,6 +45,20 @@ describe('loadConfig', () => {
     expect(config.cache.maxEntries).toBe(0);
   });
 
+  it('reads CORS origins, private URL hosts and batch bounds', () => {
+    expect(load({}).cors.origins).toEqual([]);
+    expect(load({ CORS_ALLOWED_ORIGINS: '*' }).cors.origins).toBe('*');
+    expect(
+      load({ CORS_ALLOWED_ORIGINS: 'https://a.example, http://localhost:5173' }).cors.origins,
+    ).toEqual(['https://a.example', 'http://localhost:5173']);
+    expect(load({}).urlFetch).toEqual({ allowedPrivateHosts: [], timeoutMs: 10_000 });
+    expect(
+      load({ URL_ALLOWED_PRIVATE_HOSTS: 'Intranet.local,10.0.0.7, [::1]' }).urlFetch
+        .allowedPrivateHosts,
+    ).toEqual(['intranet.local', '10.0.0.7', '[::1]']);
+    expect(load({}).batch.maxFiles).toBe(16);
+  });
+
   it('treats empty values as unset', () => {
     expect(load({ PORT: '', MODEL_DIR: '  ' }).http.port).toBe(3000);
     expect(load({ MODEL_DIR: '' }).model.dir).toBeUndefined();
@@ -61,6 +75,12 @@ describe('loadConfig', () => {
     ['QUEUE_MAX', '0', /QUEUE_MAX="0"/],
     ['MAX_INPUT_PIXELS', '10', /MAX_INPUT_PIXELS="10"/],
     ['MODEL_HUB_URL', 'ftp://x', /MODEL_HUB_URL/],
+    ['CORS_ALLOWED_ORIGINS', 'https://a.example/', /CORS_ALLOWED_ORIGINS=.*no path/],
+    ['CORS_ALLOWED_ORIGINS', 'a.example', /CORS_ALLOWED_ORIGINS/],
+    ['CORS_ALLOWED_ORIGINS', '*, https://a.example', /CORS_ALLOWED_ORIGINS/],
+    ['URL_ALLOWED_PRIVATE_HOSTS', 'intranet/x', /URL_ALLOWED_PRIVATE_HOSTS/],
+    ['URL_FETCH_TIMEOUT_MS', '10', /URL_FETCH_TIMEOUT_MS/],
+    ['MAX_BATCH_FILES', '0', /MAX_BATCH_FILES/],
   ])('refuses %s=%s with a message naming it', (name, value, message) => {
     expect(() => load({ [name]: value })).toThrow(ConfigError);
     expect(() => load({ [name]: value })).toThrow(message);

@@ -22,6 +22,11 @@ export interface AppConfig {
   cache: { maxEntries: number };
   shutdownTimeoutMs: number;
   defaultNumBeams: number;
+  /** Origins allowed to call from a browser: a list, '*' for any, or none (no CORS headers). */
+  cors: { origins: string[] | '*' };
+  /** Image URLs: private hosts admitted by name, and how long a fetch may take. */
+  urlFetch: { allowedPrivateHosts: string[]; timeoutMs: number };
+  batch: { maxFiles: number };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -51,7 +56,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpus = cpuBudge
     cache: { maxEntries: e.CACHE_MAX_ENTRIES },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     defaultNumBeams: e.DEFAULT_NUM_BEAMS,
+    cors: { origins: e.CORS_ALLOWED_ORIGINS.trim() === '*' ? '*' : list(e.CORS_ALLOWED_ORIGINS) },
+    urlFetch: {
+      allowedPrivateHosts: list(e.URL_ALLOWED_PRIVATE_HOSTS).map((host) => host.toLowerCase()),
+      timeoutMs: e.URL_FETCH_TIMEOUT_MS,
+    },
+    batch: { maxFiles: e.MAX_BATCH_FILES },
   };
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 /**

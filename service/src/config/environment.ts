@@ -34,7 +34,18 @@ export const DEFAULTS = {
   ENGINE_MAX_WAIT_MS: 5,
   CACHE_MAX_ENTRIES: 1024,
   DEFAULT_NUM_BEAMS: 4,
+  // Empty: no CORS headers, browsers on other origins cannot call the API.
+  CORS_ALLOWED_ORIGINS: '',
+  // Empty: image URLs may name only public addresses.
+  URL_ALLOWED_PRIVATE_HOSTS: '',
+  URL_FETCH_TIMEOUT_MS: 10_000,
+  // The batch route's most files per request: 16 images are 4 engine batches of ENGINE_MAX_BATCH.
+  MAX_BATCH_FILES: 16,
 } as const;
+
+// An origin as browsers send it: scheme://host[:port], no path, no trailing slash.
+const ORIGIN = String.raw`https?://[^\s,/]+`;
+const HOST = String.raw`[A-Za-z0-9_.:\[\]-]+`;
 
 /** The raw environment, validated with class-validator. Names are the variables' names. */
 export class Environment {
@@ -95,6 +106,22 @@ export class Environment {
 
   @IntVariable(DECODING_OPTIONS.num_beams.minimum, DECODING_OPTIONS.num_beams.maximum)
   DEFAULT_NUM_BEAMS: number = DEFAULTS.DEFAULT_NUM_BEAMS;
+
+  @Matches(new RegExp(`^(\\*|${ORIGIN}(\\s*,\\s*${ORIGIN})*)?$`), {
+    message:
+      'CORS_ALLOWED_ORIGINS must be * or a comma-separated list of origins such as https://example.org (scheme://host[:port], no path)',
+  })
+  CORS_ALLOWED_ORIGINS: string = DEFAULTS.CORS_ALLOWED_ORIGINS;
+
+  @Matches(new RegExp(`^(${HOST}(\\s*,\\s*${HOST})*)?$`), {
+    message:
+      'URL_ALLOWED_PRIVATE_HOSTS must be a comma-separated list of host names or IP addresses',
+  })
+  URL_ALLOWED_PRIVATE_HOSTS: string = DEFAULTS.URL_ALLOWED_PRIVATE_HOSTS;
+
+  @IntVariable(100, 600_000) URL_FETCH_TIMEOUT_MS: number = DEFAULTS.URL_FETCH_TIMEOUT_MS;
+
+  @IntVariable(1, 256) MAX_BATCH_FILES: number = DEFAULTS.MAX_BATCH_FILES;
 }
 
 export const ENVIRONMENT_VARIABLES = Object.keys(new Environment()).concat([
