@@ -5,7 +5,7 @@
  */
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import request from 'supertest';
 import { ModelLoaderService } from '../src/caption/model-loader.service';
 import { bootApp, testConfig } from './support/app';
@@ -79,9 +79,13 @@ describe('caption API (tiny model, e2e)', () => {
         .attach('file', CHINA, 'china.jpg')
         .expect(200);
       expect(response.headers['x-request-id']).toBe('e2e-upload-1');
+      expect(response.headers['server-timing']).toMatch(
+        /^queue_wait;desc="queue";dur=[\d.]+, image_decode;desc="image decode";dur=[\d.]+, encoder;desc="encoder";dur=[\d.]+, decoding;desc="decoding";dur=[\d.]+, total;dur=[\d.]+$/,
+      );
       expect(response.body).toMatchObject({
         caption: expect.stringMatching(/\S/),
-        model: { id: 'Xenova/vit-gpt2-image-captioning', revision: 'local', dtype: 'q8' },
+        // an unpinned folder is reported by its name, not as the hub model
+        model: { id: basename(modelDir), revision: 'local', dtype: 'q8' },
         decoding: { num_beams: 4, max_new_tokens: 15, min_new_tokens: 0 },
         cached: false,
         batch_images: 1,
@@ -105,7 +109,9 @@ describe('caption API (tiny model, e2e)', () => {
         cached: true,
         caption: first.body.caption,
         tokens: first.body.tokens,
+        timings_ms: { image_decode: 0, queue_wait: 0, encoder: 0, decoding: 0 },
       });
+      expect(again.headers['server-timing']).toMatch(/^cache;desc=hit, total;dur=[\d.]+$/);
     });
 
     it('captions a raw body and reads options from the query string', async () => {
@@ -355,7 +361,10 @@ describe('caption API (tiny model, e2e)', () => {
       expect(text).toMatch(/^caption_queue_rejections_total\{reason="queue_full"\} 0/m);
       expect(text).toMatch(/^caption_batch_size_bucket\{le="1"\} [1-9]/m);
       expect(text).toMatch(
-        /^caption_model_info\{model_id="Xenova\/vit-gpt2-image-captioning",revision="local",dtype="q8"\} 1$/m,
+        new RegExp(
+          `^caption_model_info\\{model_id="${basename(modelDir)}",revision="local",dtype="q8"\\} 1$`,
+          'm',
+        ),
       );
       expect(text).toMatch(/^caption_model_ready 1$/m);
       expect(Number(text.match(/^caption_generated_tokens_total (\S+)$/m)?.[1])).toBeGreaterThan(0);

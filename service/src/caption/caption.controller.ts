@@ -1,5 +1,6 @@
-import { Controller, HttpCode, Post, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Controller, HttpCode, Post, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { ApiProblems } from '../common/problem/api-problems.decorator';
 import { CaptionAdmissionGuard } from './caption-admission.guard';
 import { CaptionOptions, ClientGone, UploadedImage } from './caption-request.decorators';
@@ -10,6 +11,7 @@ import { DecodingOptionsPipe } from './decoding-options/decoding-options.pipe';
 import { CaptionResponseDto } from './dto/caption-response.dto';
 import { DecodingOptions } from './engine/caption-engine';
 import { ACCEPTED_MEDIA_TYPES } from './image/image-format';
+import { setServerTiming } from './timing/server-timing';
 
 @ApiTags('caption')
 @Controller('caption')
@@ -34,11 +36,14 @@ export class CaptionController {
     description: 'The caption, with the model and decoding used.',
   })
   @ApiProblems(400, 413, 415, 422, 429, 500, 503, 504)
-  caption(
+  async caption(
     @UploadedImage() image: Buffer,
     @CaptionOptions(DecodingOptionsPipe) options: DecodingOptions,
     @ClientGone() clientGone: AbortSignal,
+    @Res({ passthrough: true }) response: Response,
   ): Promise<CaptionResponseDto> {
-    return this.captions.caption(image, options, clientGone);
+    const answer = await this.captions.caption(image, options, clientGone);
+    setServerTiming(response, answer);
+    return answer;
   }
 }

@@ -110,7 +110,16 @@ describe('CaptionService', () => {
     metricCalls.length = 0;
     const again = await service.caption(Buffer.from(IMAGE), decodingOptions(), signal);
     expect(calls).toEqual(['intake', 'schedule']);
-    expect(again).toEqual({ ...first, cached: true });
+    expect(again).toEqual({ ...first, cached: true, timings_ms: expect.any(Object) });
+    // no stage ran for the cached answer: its timings say so
+    expect(again.timings_ms).toEqual({
+      image_decode: 0,
+      queue_wait: 0,
+      encoder: 0,
+      decoding: 0,
+      total: expect.any(Number),
+    });
+    expect(first.timings_ms.encoder).toBe(30);
     expect(metricCalls).toEqual([
       ['cache', true],
       ['request', 'cached'],

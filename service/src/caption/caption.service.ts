@@ -34,7 +34,12 @@ export class CaptionService {
 
     const key = this.cache.key(image, options, model.fingerprint);
     const hit = this.fromCache(key);
-    if (hit) return toCaptionResponse(hit, options, model, true);
+    if (hit) {
+      // The answer's timings are this request's: no stage ran, only the lookup.
+      const total = round(performance.now() - started);
+      const timings = { image_decode: 0, queue_wait: 0, encoder: 0, decoding: 0, total };
+      return toCaptionResponse({ ...hit, timings }, options, model, true);
+    }
 
     const decodeStarted = performance.now();
     const input = await this.intake.toModelInput(image, model.inputSize);

@@ -4,7 +4,7 @@ import { CaptionMetrics } from '../metrics/caption-metrics.service';
 import { defaultDecodingOptions } from './decoding-options/decoding-option-catalog';
 import { CAPTION_ENGINE, CaptionEngine } from './engine/caption-engine';
 import { ImageIntakeService } from './image/image-intake.service';
-import { ModelStatusService } from './model-status.service';
+import { ModelStatusService, servedModelId } from './model-status.service';
 import { CaptionScheduler } from './scheduler/caption-scheduler.service';
 
 /**
@@ -37,7 +37,7 @@ export class ModelLoaderService implements OnApplicationShutdown {
   private async run(): Promise<void> {
     const started = performance.now();
     const info = await this.engine.load();
-    const model = { ...info, modelId: this.config.model.id };
+    const model = { ...info, modelId: servedModelId(this.config.model.id, info) };
     this.status.setWarming(model);
     this.logger.log(
       `model ${model.modelId}@${model.revision} (${model.dtype}) loaded from ${model.modelDir}: ` +

@@ -1,12 +1,22 @@
 import { Injectable } from '@nestjs/common';
+import { basename } from 'node:path';
 import { CaptionMetrics } from '../metrics/caption-metrics.service';
 import { EngineInfo } from './engine/caption-engine';
 
 export type ModelState = 'loading' | 'warming' | 'ready' | 'failed';
 
 export interface LoadedModel extends EngineInfo {
-  /** The hub model id (MODEL_ID). */
+  /** What is really served: the hub id (MODEL_ID) for a pinned model, else the folder's name. */
   modelId: string;
+}
+
+/**
+ * The id to report for a model: the hub id when the files are a pinned hub revision (MODEL_REVISION,
+ * or recorded by model:pull), else the name of the folder, since an unpinned folder may hold any
+ * weights (a random test model is not Xenova/vit-gpt2-image-captioning).
+ */
+export function servedModelId(hubId: string, info: EngineInfo): string {
+  return info.revision === 'local' ? basename(info.modelDir) : hubId;
 }
 
 /** Where the model is in its life: read by health checks, the scheduler and responses. */

@@ -7,7 +7,11 @@ import {
 } from '../decoding-options/decoding-option-catalog';
 
 export class ModelInfoDto {
-  @ApiProperty({ example: 'Xenova/vit-gpt2-image-captioning' })
+  @ApiProperty({
+    example: 'Xenova/vit-gpt2-image-captioning',
+    description:
+      'What is served: the hub id for a pinned hub revision, else the name of the model folder.',
+  })
   id: string;
 
   @ApiProperty({
