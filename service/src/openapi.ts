@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { documentRawCaptionBodies } from './caption/caption.openapi';
+import { documentCaptionRoute } from './caption/caption.openapi';
+import { APP_CONFIG, AppConfig } from './config/app-config';
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -10,10 +11,31 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'Errors are RFC 9457 problem+json with a stable `code`.',
     )
     .setVersion('1')
+    .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
+    // Relative: the document describes the server that serves it, wherever it is deployed.
+    .addServer('/', 'This service')
     .build();
   const document = SwaggerModule.createDocument(app, config);
-  documentRawCaptionBodies(document);
+  // The API has no authentication: said once for every operation.
+  document.security = [];
+  documentCaptionRoute(document, app.get<AppConfig>(APP_CONFIG).defaultNumBeams);
+  documentMetrics(document);
   return document;
+}
+
+/** /metrics comes from @willsoto/nestjs-prometheus, whose controller carries no documentation. */
+function documentMetrics(document: OpenAPIObject): void {
+  const get = document.paths['/metrics']?.get;
+  if (!get) return;
+  get.summary = 'Prometheus metrics';
+  get.description = 'The Prometheus text exposition format; the README lists the metrics.';
+  get.tags = ['metrics'];
+  get.responses = {
+    '200': {
+      description: 'The metrics.',
+      content: { 'text/plain': { schema: { type: 'string' } } },
+    },
+  };
 }
 
 export function setupOpenApi(app: INestApplication): void {

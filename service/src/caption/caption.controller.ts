@@ -35,7 +35,16 @@ export class CaptionController {
     type: CaptionResponseDto,
     description: 'The caption, with the model and decoding used.',
   })
-  @ApiProblems(400, 413, 415, 422, 429, 500, 503, 504)
+  @ApiProblems(
+    { status: 400, codes: ['validation_failed', 'missing_image', 'unsupported_option'] },
+    413,
+    415,
+    422,
+    429,
+    500,
+    503,
+    504,
+  )
   async caption(
     @UploadedImage() image: Buffer,
     @CaptionOptions(DecodingOptionsPipe) options: DecodingOptions,

@@ -1,14 +1,24 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBody, ApiExtraModels, ApiQuery, OpenAPIObject, getSchemaPath } from '@nestjs/swagger';
-import { DECODING_OPTION_NAMES } from './decoding-options/decoding-option-catalog';
-import { CaptionOptionsDto } from './dto/caption-options.dto';
+import { ApiBody, ApiQuery, OpenAPIObject } from '@nestjs/swagger';
+import type {
+  ParameterObject,
+  SchemaObject,
+} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import {
+  DECODING_OPTIONS,
+  DECODING_OPTION_NAMES,
+  DecodingOptionName,
+  DecodingOptionSpec,
+} from './decoding-options/decoding-option-catalog';
+import { numericSchema } from './decoding-options/decoding-option.decorator';
 import { ACCEPTED_MEDIA_TYPES } from './image/image-format';
 
-/** The multipart form as Swagger UI renders it (file picker plus option fields). */
+/** The multipart form as Swagger UI renders it (a file picker; options go in the query). */
 export function ApiCaptionBody(): MethodDecorator {
   return ApiBody({
     description:
-      'The image: multipart field `file`, or the raw bytes with an image/* Content-Type.',
+      'The image: multipart field `file`, or the raw bytes with an image/* Content-Type. ' +
+      'Decoding options may also be multipart fields, but not in both places.',
     schema: {
       type: 'object',
       required: ['file'],
@@ -19,28 +29,57 @@ export function ApiCaptionBody(): MethodDecorator {
   });
 }
 
-/** Each decoding option as an optional query parameter (they may also be sent as form fields). */
+/**
+ * A decoding option as a query parameter, with its own schema (type, range, default and
+ * description inline: Swagger UI shows none of them through a $ref into a DTO property).
+ */
+export function optionQuerySchema(name: DecodingOptionName): SchemaObject {
+  const spec: DecodingOptionSpec = DECODING_OPTIONS[name];
+  if (spec.kind === 'early_stopping') {
+    return {
+      type: 'string',
+      enum: [...spec.values],
+      default: String(spec.default),
+      description: spec.description,
+    };
+  }
+  return numericSchema(spec);
+}
+
+/** Each decoding option as an optional query parameter. */
 export function ApiCaptionOptions(): MethodDecorator {
   return applyDecorators(
-    ApiExtraModels(CaptionOptionsDto),
     ...DECODING_OPTION_NAMES.map((name) =>
       ApiQuery({
         name,
         required: false,
-        schema: { $ref: `${getSchemaPath(CaptionOptionsDto)}/properties/${name}` },
+        description: DECODING_OPTIONS[name].description,
+        schema: optionQuerySchema(name),
       }),
     ),
   );
 }
 
 /**
- * Raw uploads carry the bytes themselves: each accepted image type gets a binary body, where
- * @ApiBody would give every consumed type the multipart form's schema.
+ * What only the running configuration knows, and what decorators cannot say: raw uploads carry
+ * the bytes themselves (each accepted image type gets a binary body, where @ApiBody would give
+ * every consumed type the multipart form's schema), and num_beams defaults to DEFAULT_NUM_BEAMS.
  */
-export function documentRawCaptionBodies(document: OpenAPIObject): void {
-  const body = document.paths['/caption']?.post?.requestBody;
-  if (!body || !('content' in body)) return;
-  for (const type of Object.values(ACCEPTED_MEDIA_TYPES)) {
-    body.content[type] = { schema: { type: 'string', format: 'binary' } };
+export function documentCaptionRoute(document: OpenAPIObject, defaultNumBeams: number): void {
+  const post = document.paths['/caption']?.post;
+  const body = post?.requestBody;
+  if (body && 'content' in body) {
+    for (const type of Object.values(ACCEPTED_MEDIA_TYPES)) {
+      body.content[type] = { schema: { type: 'string', format: 'binary' } };
+    }
   }
+  setNumBeamsDefault(post?.parameters as ParameterObject[] | undefined, defaultNumBeams);
+}
+
+export function setNumBeamsDefault(
+  parameters: ParameterObject[] | undefined,
+  defaultNumBeams: number,
+): void {
+  const numBeams = parameters?.find((p) => p.name === 'num_beams');
+  if (numBeams?.schema && !('$ref' in numBeams.schema)) numBeams.schema.default = defaultNumBeams;
 }

@@ -4,13 +4,18 @@ import { AppModule } from '../../src/app.module';
 import { CAPTION_ENGINE, CaptionEngine } from '../../src/caption/engine/caption-engine';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { APP_OPTIONS, configureApp } from '../../src/main';
+import { validateResponsesAgainstDocument } from './openapi-validation';
 
 /** Config as the service would read it from these variables (quiet logs unless asked). */
 export function testConfig(env: Record<string, string>): AppConfig {
   return loadConfig({ LOG_LEVEL: 'silent', ...env }, 2);
 }
 
-/** The real app (real modules, real HTTP stack), optionally with a fake engine. */
+/**
+ * The real app (real modules, real HTTP stack), optionally with a fake engine. Every JSON
+ * response it sends is checked against its own OpenAPI document; closing the app fails the test
+ * run if any did not match.
+ */
 export async function bootApp(
   config: AppConfig,
   engine?: CaptionEngine,
@@ -20,6 +25,17 @@ export async function bootApp(
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>(APP_OPTIONS);
   configureApp(app);
+  const violations = validateResponsesAgainstDocument(app);
   await app.init();
+  const close = app.close.bind(app);
+  app.close = async () => {
+    await close();
+    if (violations.length > 0) {
+      throw new Error(
+        `${violations.length} response(s) did not match the OpenAPI document:\n` +
+          violations.map((v) => `${v.request}: ${v.message}`).join('\n'),
+      );
+    }
+  };
   return app;
 }

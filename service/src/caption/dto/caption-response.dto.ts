@@ -70,6 +70,7 @@ export class CaptionResponseDto {
   decoding: DecodingDto;
 
   @ApiProperty({
+    type: 'integer',
     example: 11,
     description: 'Generated tokens, end-of-text included when produced.',
   })
@@ -78,7 +79,11 @@ export class CaptionResponseDto {
   @ApiProperty({ example: false, description: 'Answered from the response cache.' })
   cached: boolean;
 
-  @ApiProperty({ example: 3, description: 'Images that shared the encoder batch.' })
+  @ApiProperty({
+    type: 'integer',
+    example: 3,
+    description: 'Images that shared the encoder batch.',
+  })
   batch_images: number;
 
   @ApiProperty({

@@ -74,7 +74,8 @@ export class ProblemFilter implements ExceptionFilter {
     for (const [name, value] of Object.entries(problem.headers ?? {})) {
       response.setHeader(name, value);
     }
-    response.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+    // res.json keeps the problem+json type set here.
+    response.status(body.status).type(PROBLEM_CONTENT_TYPE).json(body);
   }
 
   /** A path that exists with other methods is a 405 with Allow (RFC 9110 15.5.6), not a 404. */
