@@ -1,12 +1,37 @@
 import * as ort from 'onnxruntime-node';
 import { argmax } from '../decoding/logits-processors';
 import { ModelSpec } from '../model/model-spec';
-import { BEAM_INDEX_INPUT, ENCODER_SHAPE_INPUT, ENCODER_STATE_INPUT } from './graph-optimizer';
+import { decodeModel } from './onnx-proto';
+import { optimizeDecoder } from './pass-pipeline';
+import {
+  BEAM_INDEX_INPUT,
+  ENCODER_SHAPE_INPUT,
+  ENCODER_STATE_INPUT,
+  INPUT_IDS,
+  LOGITS_OUTPUT,
+  PAST_PREFIX,
+  PRESENT_PREFIX,
+  USE_CACHE_BRANCH,
+  cacheNames,
+} from './tensor-names';
 
 export interface Equivalence {
   batch: number;
   steps: number;
   maxAbsLogitDiff: number;
+}
+
+/**
+ * The equivalence proof on a stock decoder file: optimize it and compare the optimized pair with
+ * it over `steps` steps (the tests and the benchmark run it with more steps than preparation).
+ */
+export async function proveAgainstStock(
+  stockBytes: Uint8Array,
+  spec: ModelSpec,
+  run: { batch: number; steps: number },
+): Promise<Equivalence> {
+  const optimized = await optimizeDecoder(decodeModel(stockBytes, 'stock decoder'));
+  return compareDecoders(stockBytes, optimized.onceBytes, optimized.stepBytes, spec, run);
 }
 
 /**
@@ -46,25 +71,23 @@ export async function compareDecoders(
       new ort.Tensor('float32', new Float32Array(0), [batch, spec.decoderHeads, 0, headDim]);
     let stockPast: Record<string, ort.Tensor> = {};
     let ourPast: Record<string, ort.Tensor> = {};
-    for (let layer = 0; layer < spec.decoderLayers; layer++) {
-      for (const kv of ['key', 'value']) {
-        stockPast[`past_key_values.${layer}.${kv}`] = emptyPast();
-        ourPast[`past_key_values.${layer}.${kv}`] = emptyPast();
-      }
+    for (const name of cacheNames(spec.decoderLayers).past) {
+      stockPast[name] = emptyPast();
+      ourPast[name] = emptyPast();
     }
     let tokens = new Array<number>(batch).fill(spec.decoderStartTokenId);
     let maxDiff = 0;
     for (let s = 0; s < steps; s++) {
       const inputIds = new ort.Tensor('int64', BigInt64Array.from(tokens.map(BigInt)), [batch, 1]);
       const stockFeeds: Record<string, ort.Tensor> = {
-        input_ids: inputIds,
+        [INPUT_IDS]: inputIds,
         [ENCODER_STATE_INPUT]: states,
         ...stockPast,
       };
-      if (stock.inputNames.includes('use_cache_branch')) {
-        stockFeeds.use_cache_branch = new ort.Tensor('bool', [s > 0], [1]);
+      if (stock.inputNames.includes(USE_CACHE_BRANCH)) {
+        stockFeeds[USE_CACHE_BRANCH] = new ort.Tensor('bool', [s > 0], [1]);
       }
-      const ourFeeds: Record<string, ort.Tensor> = { input_ids: inputIds, ...ourPast };
+      const ourFeeds: Record<string, ort.Tensor> = { [INPUT_IDS]: inputIds, ...ourPast };
       for (const name of once.outputNames) ourFeeds[name] = onceOut[name];
       if (step.inputNames.includes(BEAM_INDEX_INPUT)) {
         ourFeeds[BEAM_INDEX_INPUT] = new ort.Tensor(
@@ -82,8 +105,8 @@ export async function compareDecoders(
       }
       const a = await stock.run(stockFeeds);
       const b = await step.run(ourFeeds);
-      const la = a.logits.data as Float32Array;
-      const lb = b.logits.data as Float32Array;
+      const la = a[LOGITS_OUTPUT].data as Float32Array;
+      const lb = b[LOGITS_OUTPUT].data as Float32Array;
       for (let i = 0; i < la.length; i++) maxDiff = Math.max(maxDiff, Math.abs(la[i] - lb[i]));
       stockPast = presentsAsPast(a);
       ourPast = presentsAsPast(b);
@@ -102,8 +125,8 @@ function presentsAsPast(
 ): Record<string, ort.Tensor> {
   const past: Record<string, ort.Tensor> = {};
   for (const [name, value] of Object.entries(outputs)) {
-    if (name.startsWith('present.')) {
-      past[name.replace('present.', 'past_key_values.')] = value as ort.Tensor;
+    if (name.startsWith(PRESENT_PREFIX)) {
+      past[PAST_PREFIX + name.slice(PRESENT_PREFIX.length)] = value as ort.Tensor;
     }
   }
   return past;

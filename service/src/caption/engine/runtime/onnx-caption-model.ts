@@ -1,8 +1,16 @@
 import * as ort from 'onnxruntime-node';
 import { ScoreKind, StepScores } from '../decoding/sequence-search';
 import { ModelSpec } from '../model/model-spec';
-import { BEAM_INDEX_INPUT, ENCODER_SHAPE_INPUT, ENCODER_STATE_INPUT } from './graph-optimizer';
-import { LOG_PROBS_OUTPUT, PreparedModel } from './model-preparer';
+import { PreparedModel } from '../prepared-model';
+import {
+  BEAM_INDEX_INPUT,
+  ENCODER_SHAPE_INPUT,
+  ENCODER_STATE_INPUT,
+  INPUT_IDS,
+  LOGITS_OUTPUT,
+  LOG_PROBS_OUTPUT,
+  cacheNames,
+} from '../prepare/tensor-names';
 
 export type TensorMap = Record<string, ort.Tensor>;
 
@@ -27,14 +35,9 @@ export class OnnxCaptionModel {
     private readonly step: ort.InferenceSession,
   ) {
     const spec = prepared.spec;
-    this.pastNames = [];
-    this.presentNames = [];
-    for (let layer = 0; layer < spec.decoderLayers; layer++) {
-      for (const kv of ['key', 'value']) {
-        this.pastNames.push(`past_key_values.${layer}.${kv}`);
-        this.presentNames.push(`present.${layer}.${kv}`);
-      }
-    }
+    const names = cacheNames(spec.decoderLayers);
+    this.pastNames = names.past;
+    this.presentNames = names.present;
     this.headDim = spec.decoderHiddenSize / spec.decoderHeads;
   }
 
@@ -96,7 +99,7 @@ export class OnnxCaptionModel {
     want: Set<ScoreKind>,
   ): Promise<StepOutput> {
     const feeds: TensorMap = {
-      input_ids: new ort.Tensor(
+      [INPUT_IDS]: new ort.Tensor(
         'int64',
         BigInt64Array.from(inputIds, (t) => BigInt(t)),
         [inputIds.length, 1],
@@ -116,13 +119,13 @@ export class OnnxCaptionModel {
       feeds[ENCODER_SHAPE_INPUT] = new ort.Tensor('int64', BigInt64Array.from(shape), [3]);
     }
     const fetches = [...this.presentNames];
-    if (want.has('logits')) fetches.push('logits');
+    if (want.has('logits')) fetches.push(LOGITS_OUTPUT);
     if (want.has('logProbs')) fetches.push(LOG_PROBS_OUTPUT);
     const out = await this.step.run(feeds, fetches);
     // One token per row, so [rows, 1, vocab] is already the [rows, vocab] the searches read.
     const scores = (t: ort.Tensor | undefined) => t?.data as Float32Array | undefined;
     return {
-      logits: scores(out.logits),
+      logits: scores(out[LOGITS_OUTPUT]),
       logProbs: scores(out[LOG_PROBS_OUTPUT]),
       presents: this.presentNames.map((name) => out[name]),
     };

@@ -9,9 +9,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Gpt2Decoder } from '../model/gpt2-decoder';
 import { normalizePixels } from '../model/pixels';
 import { generateBatch } from './batch-generator';
-import { findOrPrepare } from './model-preparer';
 import { OnnxCaptionModel, gatherRows } from './onnx-caption-model';
-import { HostMessage, WorkerInit, WorkerJob, WorkerMessage } from './worker-protocol';
+import { EngineJob } from '../caption-engine';
+import { HostMessage, WorkerInit, WorkerMessage } from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('inference.worker must run as a worker thread');
@@ -34,7 +34,7 @@ const boundGarbage = () => {
 const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []) =>
   port.postMessage(message, transfer);
 const cancelled = new Set<string>();
-const queue: WorkerJob[][] = [];
+const queue: EngineJob[][] = [];
 let model: OnnxCaptionModel | undefined;
 let tokenizer: Gpt2Decoder | undefined;
 let running = false;
@@ -64,16 +64,9 @@ async function dispose(): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  const prepared = await findOrPrepare(init.modelDir, init.dtype, init.fallbackCacheDir, (m) =>
-    send({ type: 'log', message: m }),
-  );
-  model = await OnnxCaptionModel.load(prepared, init.threads);
-  tokenizer = Gpt2Decoder.fromModelDir(init.modelDir);
-  send({
-    type: 'ready',
-    spec: prepared.spec,
-    fingerprint: prepared.manifest.fingerprint,
-  });
+  model = await OnnxCaptionModel.load(init.prepared, init.threads);
+  tokenizer = Gpt2Decoder.fromModelDir(init.prepared.modelDir);
+  send({ type: 'ready' });
 }
 
 async function drain(): Promise<void> {
@@ -91,7 +84,7 @@ async function drain(): Promise<void> {
 async function runBatch(
   loaded: OnnxCaptionModel,
   words: Gpt2Decoder,
-  jobs: WorkerJob[],
+  jobs: EngineJob[],
 ): Promise<void> {
   const live = jobs.filter((job) => {
     if (!cancelled.delete(job.id)) return true;

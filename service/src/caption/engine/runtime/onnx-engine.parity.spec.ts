@@ -14,7 +14,7 @@ import {
 import { DecodingOptions } from '../decoding/decoding-options';
 import { normalizePixels } from '../model/pixels';
 import { BatchItem, ItemResult, generateBatch } from './batch-generator';
-import { prepareModel } from './model-preparer';
+import { prepareModel } from '../prepare/model-preparer';
 import { OnnxCaptionModel, gatherRows } from './onnx-caption-model';
 
 function toOptions(hf: Record<string, number | boolean | string>): DecodingOptions {

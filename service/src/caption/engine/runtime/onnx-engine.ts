@@ -1,20 +1,20 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CaptionEngine, EngineInfo, EngineJob, EngineSink } from '../caption-engine';
 import { ModelDtype } from '../model/model-spec';
-import { HostMessage, WorkerInit, WorkerMessage, WorkerReady } from './worker-protocol';
+import { PreparedModel } from '../prepared-model';
+import { startWorker } from '../worker-entry';
+import { HostMessage, WorkerInit, WorkerMessage } from './worker-protocol';
 
 export interface OnnxEngineOptions {
   /** Resolves the model folder (may download it first). */
   locateModel: () => Promise<string>;
   /** The hub commit the located folder holds ("local" when unknown). */
   revisionOf: (modelDir: string) => string;
+  /** Finds or builds the prepared graphs of a model folder (the prepare side, injected). */
+  prepare: (modelDir: string) => Promise<PreparedModel>;
   dtype: ModelDtype;
   workers: number;
   threadsPerWorker: number;
-  /** Where optimized graphs go when the model folder is read-only. */
-  fallbackCacheDir: string;
   log: (message: string) => void;
 }
 
@@ -34,7 +34,7 @@ export class OnnxEngine implements CaptionEngine {
   private readonly workerSlots: Slot[] = [];
   private readonly owner = new Map<string, Slot>();
   private disposed = false;
-  private modelDir = '';
+  private prepared?: PreparedModel;
 
   constructor(private readonly options: OnnxEngineOptions) {}
 
@@ -43,16 +43,15 @@ export class OnnxEngine implements CaptionEngine {
   }
 
   async load(): Promise<EngineInfo> {
-    this.modelDir = await this.options.locateModel();
-    // The first worker prepares the optimized graphs if needed; the others then find them.
-    const ready = await this.startWorker();
-    await Promise.all(Array.from({ length: this.options.workers - 1 }, () => this.startWorker()));
+    const prepared = await this.options.prepare(await this.options.locateModel());
+    this.prepared = prepared;
+    await Promise.all(Array.from({ length: this.options.workers }, () => this.startWorker()));
     return {
-      modelDir: this.modelDir,
-      revision: this.options.revisionOf(this.modelDir),
+      modelDir: prepared.modelDir,
+      revision: this.options.revisionOf(prepared.modelDir),
       dtype: this.options.dtype,
-      fingerprint: ready.fingerprint,
-      inputSize: ready.spec.imageSize,
+      fingerprint: prepared.manifest.fingerprint,
+      inputSize: prepared.spec.imageSize,
       workers: this.workerSlots.length,
       threadsPerWorker: this.options.threadsPerWorker,
     };
@@ -95,22 +94,17 @@ export class OnnxEngine implements CaptionEngine {
     this.workerSlots.length = 0;
   }
 
-  private startWorker(): Promise<WorkerReady> {
-    const init: WorkerInit = {
-      modelDir: this.modelDir,
-      dtype: this.options.dtype,
-      threads: this.options.threadsPerWorker,
-      fallbackCacheDir: this.options.fallbackCacheDir,
-    };
-    const worker = new Worker(workerEntry(), { workerData: init, ...workerLoader() });
+  private startWorker(): Promise<void> {
+    const init: WorkerInit = { prepared: this.prepared!, threads: this.options.threadsPerWorker };
+    const worker: Worker = startWorker(__dirname, 'inference.worker', init);
     const slot: Slot = { worker, busy: false, pending: new Map() };
-    return new Promise<WorkerReady>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       let ready = false;
       worker.on('message', (message: WorkerMessage) => {
         if (message.type === 'ready') {
           ready = true;
           this.workerSlots.push(slot);
-          resolve(message);
+          resolve();
           return;
         }
         this.handle(slot, message);
@@ -185,16 +179,4 @@ export class OnnxEngine implements CaptionEngine {
       this.options.log(`could not restart inference worker: ${e.message}`),
     );
   }
-}
-
-/** The compiled worker next to this file, or the TypeScript source under ts-node/ts-jest. */
-function workerEntry(): string {
-  const js = join(__dirname, 'inference.worker.js');
-  return existsSync(js) ? js : join(__dirname, 'inference.worker.ts');
-}
-
-function workerLoader(): { execArgv?: string[] } {
-  return workerEntry().endsWith('.ts')
-    ? { execArgv: ['--require', 'ts-node/register/transpile-only'] }
-    : {};
 }

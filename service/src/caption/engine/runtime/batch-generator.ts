@@ -1,4 +1,5 @@
 import type * as ort from 'onnxruntime-node';
+import { EngineResult } from '../caption-engine';
 import { DecodingOptions } from '../decoding/decoding-options';
 import { ScoreKind, SequenceSearch, createSequenceSearch } from '../decoding/sequence-search';
 import { ModelSpec } from '../model/model-spec';
@@ -28,13 +29,8 @@ export interface BatchItem {
   options: DecodingOptions;
 }
 
-export interface ItemResult {
-  id: string;
-  tokenIds: number[];
-  encoderMs: number;
-  decodingMs: number;
-  batchImages: number;
-}
+/** An image's result before its tokens are turned into text (the worker's tokenizer does that). */
+export type ItemResult = { id: string } & Omit<EngineResult, 'text'>;
 
 export interface BatchHooks {
   isCancelled(id: string): boolean;
