@@ -23,7 +23,7 @@ import {
   findOrPrepare,
   proveAgainstStock,
   sourceFiles,
-} from '../service/src/caption/engine/onnx/model-preparer';
+} from '../service/src/caption/engine/prepare/model-preparer';
 import { cpuBudget } from '../service/src/common/cpu-budget';
 import {
   ImageFile,

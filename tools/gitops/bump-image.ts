@@ -18,6 +18,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { assertImmutableTag, getImage, setImage } from './set-image';
 
 export const SKIP_MARKER = '[skip ci]';
@@ -234,85 +235,54 @@ export function bumpImage(opts: BumpOptions): BumpOutcome {
   }
 }
 
-function parseArgs(argv: string[]): BumpOptions {
-  const opts: BumpOptions = {
-    repoDir: process.cwd(),
-    overlay: '',
-    push: false,
-    commit: false,
-    allowRollback: false,
-    ...defaults,
-  };
-  const need = (i: number) => {
-    if (i + 1 >= argv.length) throw new Error(`${argv[i]} needs a value`);
-    return argv[i + 1];
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    switch (a) {
-      case '--repo':
-        opts.repoDir = need(i);
-        i++;
-        break;
-      case '--overlay':
-        opts.overlay = need(i);
-        i++;
-        break;
-      case '--image':
-        opts.image = need(i);
-        i++;
-        break;
-      case '--new-name':
-        opts.newName = need(i);
-        i++;
-        break;
-      case '--tag':
-        opts.tag = need(i);
-        i++;
-        break;
-      case '--from-overlay':
-        opts.fromOverlay = need(i);
-        i++;
-        break;
-      case '--remote':
-        opts.remote = need(i);
-        i++;
-        break;
-      case '--branch':
-        opts.branch = need(i);
-        i++;
-        break;
-      case '--retries':
-        opts.retries = Number(need(i));
-        i++;
-        break;
-      case '--commit':
-        opts.commit = true;
-        break;
-      case '--push':
-        opts.push = true;
-        opts.commit = true;
-        break;
-      case '--print-tag':
-        opts.printTag = true;
-        break;
-      case '--allow-rollback':
-        opts.allowRollback = true;
-        break;
-      default:
-        throw new Error(`unknown argument ${a}`);
-    }
-  }
-  if (!opts.overlay) throw new Error('--overlay is required');
-  if (!Number.isInteger(opts.retries) || opts.retries < 1) {
+/** The command line (node's own parseArgs: unknown options and missing values are errors). */
+function parseCli(argv: string[]): BumpOptions {
+  const { values: v } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      repo: { type: 'string', default: process.cwd() },
+      overlay: { type: 'string' },
+      image: { type: 'string', default: defaults.image },
+      'new-name': { type: 'string' },
+      tag: { type: 'string' },
+      'from-overlay': { type: 'string' },
+      remote: { type: 'string', default: defaults.remote },
+      branch: { type: 'string', default: defaults.branch },
+      retries: { type: 'string', default: String(defaults.retries) },
+      commit: { type: 'boolean', default: false },
+      push: { type: 'boolean', default: false },
+      'print-tag': { type: 'boolean', default: false },
+      'allow-rollback': { type: 'boolean', default: false },
+    },
+  });
+  if (!v.overlay) throw new Error('--overlay is required');
+  const retries = Number(v.retries);
+  if (!Number.isInteger(retries) || retries < 1) {
     throw new Error('--retries must be a positive integer');
   }
-  return opts;
+  return {
+    ...defaults,
+    repoDir: v.repo,
+    overlay: v.overlay,
+    image: v.image,
+    newName: v['new-name'],
+    tag: v.tag,
+    fromOverlay: v['from-overlay'],
+    remote: v.remote,
+    branch: v.branch,
+    retries,
+    // --push commits first.
+    commit: v.commit || v.push,
+    push: v.push,
+    printTag: v['print-tag'],
+    allowRollback: v['allow-rollback'],
+  };
 }
 
 if (require.main === module) {
   try {
-    const opts = parseArgs(process.argv.slice(2));
+    const opts = parseCli(process.argv.slice(2));
     if (opts.printTag) {
       const file = join(opts.repoDir, opts.overlay, 'kustomization.yaml');
       process.stdout.write(`${getImage(readFileSync(file, 'utf8'), opts.image)?.newTag ?? ''}\n`);

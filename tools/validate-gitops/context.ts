@@ -4,20 +4,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import type { Check } from '../validate-common/check-runner';
 import { renderAll, type K8sObject, type RenderedFolder } from './render';
 import { findKustomize, type Kustomize } from './tools';
 
-/** Service defaults from the contract, used when the Deployment does not set the variable. */
-export const CONTRACT_DEFAULTS: Record<string, string> = {
-  PORT: '3000',
-  MAX_UPLOAD_BYTES: '20971520',
-  REQUEST_TIMEOUT_MS: '20000',
-  SHUTDOWN_TIMEOUT_MS: '25000',
-  QUEUE_MAX: '64',
-};
-
 /** Model load + warm-up may take up to 5 minutes on a slow node (contract). */
 export const STARTUP_BUDGET_SECONDS = 300;
+
+/** A check of `npm run validate:gitops`: it looks at the gathered Context. */
+export type GitopsCheck = Check<Context>;
 
 export type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

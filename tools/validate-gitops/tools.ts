@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { stringify } from 'yaml';
 
 export interface Kustomize {
   /** How it was found, for the report. */
@@ -130,4 +131,20 @@ export function promtoolOnFiles(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** promtool's own parser on one expression, via a one-rule recording-rules file. */
+export function promtoolParse(expr: string): string | undefined {
+  const r = promtoolOnFiles(['check', 'rules', 'expr.rules.yaml'], {
+    'expr.rules.yaml': stringify({
+      groups: [{ name: 'parse', rules: [{ record: 'parse:check', expr }] }],
+    }),
+  });
+  return r.ok
+    ? undefined
+    : r.output
+        .split('\n')
+        .filter((l) => /error|parse/i.test(l))
+        .join(' ')
+        .trim() || r.output;
 }

@@ -1,9 +1,11 @@
 // Each check of `npm run validate:infra` must pass on the real tree and fail, with a message that
 // names the problem, on a copy with exactly one planted mistake.
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runChecks } from './checks';
+import { runChecks } from '../validate-common/check-runner';
+import { CHECKS } from './checks';
 
 const REPO = join(__dirname, '../..');
 const TREE = [
@@ -41,8 +43,8 @@ function plant(file: string, from: string | RegExp, to: string): void {
 }
 
 async function failures(id: string): Promise<string> {
-  const [result] = await runChecks(root, [id]);
-  return result.errors.join('\n');
+  const [result] = await runChecks(CHECKS, root, [id]);
+  return result.problems.join('\n');
 }
 
 beforeEach(() => {
@@ -52,7 +54,7 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 describe('validate:infra on the real tree', () => {
   it('passes every check', async () => {
-    const results = await runChecks(REPO);
+    const results = await runChecks(CHECKS, REPO);
     expect(results.map((r) => r.id)).toEqual([
       'terraform-fmt',
       'terraform-policy',
@@ -64,8 +66,44 @@ describe('validate:infra on the real tree', () => {
       'dockerfile',
       'image-scripts',
     ]);
-    expect(results.filter((r) => r.errors.length)).toEqual([]);
+    expect(results.filter((r) => r.problems.length)).toEqual([]);
   }, 180000);
+});
+
+describe('npm run validate:infra (CLI)', () => {
+  const cli = (args: string[]) =>
+    spawnSync(
+      process.execPath,
+      [
+        require.resolve('ts-node/dist/bin'),
+        '--transpile-only',
+        join(__dirname, 'validate-infra.ts'),
+        ...args,
+      ],
+      { cwd: REPO, encoding: 'utf8' },
+    );
+
+  it('lists its checks with --list and refuses an unknown --only id with exit 2', () => {
+    const list = cli(['--list']);
+    expect(list.status).toBe(0);
+    expect(
+      list.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(CHECKS.map((c) => c.id));
+    const bad = cli(['--only', 'terraform-fmt,no-such-check']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/validate:infra: unknown check\(s\): no-such-check/);
+  });
+
+  it('runs the named checks and reports in the shared format', () => {
+    const r = cli(['--root', root, '--only', 'yamllint']);
+    expect(r.stdout).toMatch(
+      /^ok {3}yamllint: .*\nvalidate:infra took [\d.]+s\nvalidate:infra: 1 passed, 0 failed\n$/,
+    );
+    expect(r.status).toBe(0);
+  });
 });
 
 describe('terraform-fmt', () => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ModelDtype } from '../caption/engine/model/model-spec';
-import { prepareModel } from '../caption/engine/onnx/model-preparer';
+import { prepareModel } from '../caption/engine/prepare/model-preparer';
 
 export function say(message: string): void {
   process.stdout.write(`${message}\n`);

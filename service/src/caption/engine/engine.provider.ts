@@ -2,7 +2,8 @@ import { Logger, Provider } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { CAPTION_ENGINE } from './caption-engine';
 import { recordedRevision, resolveModelDir } from './model/model-store';
-import { OnnxEngine } from './onnx/onnx-engine';
+import { prepareOffThread } from './prepare/prepare-off-thread';
+import { OnnxEngine } from './runtime/onnx-engine';
 
 export const MODEL_SOURCE = Symbol('MODEL_SOURCE');
 
@@ -49,10 +50,14 @@ export const engineProviders: Provider[] = [
       return new OnnxEngine({
         locateModel: () => source.locate(),
         revisionOf: (modelDir) => source.revisionOf(modelDir),
+        prepare: (modelDir) =>
+          prepareOffThread(
+            { modelDir, dtype: config.model.dtype, fallbackCacheDir: config.model.cacheDir },
+            (message) => logger.log(message),
+          ),
         dtype: config.model.dtype,
         workers: config.engine.workers,
         threadsPerWorker: config.engine.threads,
-        fallbackCacheDir: config.model.cacheDir,
         log: (message) => logger.log(message),
       });
     },

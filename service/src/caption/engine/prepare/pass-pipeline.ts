@@ -1,0 +1,67 @@
+/**
+ * The order the graph passes run in, from the stock hub files to the graphs the runtime loads.
+ * Each pass is exact (it moves or precomputes work, it never changes arithmetic); the caller
+ * proves the result against the stock graph (decoder-equivalence.ts) before it is used.
+ */
+import { readFile } from 'node:fs/promises';
+import { HoistedValue } from '../prepared-model';
+import { asModel } from './graph-queries';
+import { hoistedTypes, declareHoisted } from './hoisted-types';
+import { Model, decodeModel, encodeModel } from './onnx-proto';
+import { addLogSoftmaxOutput } from './passes/add-log-softmax-output';
+import { broadcastHoistedOverBeams } from './passes/broadcast-hoisted-over-beams';
+import { encoderStatesAsShape } from './passes/encoder-states-as-shape';
+import { extractDecoderWithPast } from './passes/extract-decoder-with-past';
+import { foldWeightTransforms } from './passes/fold-weight-transforms';
+import { hoistInvariant } from './passes/hoist-invariant';
+import { reorderPastInGraph } from './passes/reorder-past-in-graph';
+import { signMatMulIntegerWeights } from './passes/sign-matmul-integer-weights';
+import { ENCODER_STATE_INPUT } from './tensor-names';
+
+export interface OptimizedDecoder {
+  onceBytes: Uint8Array;
+  stepBytes: Uint8Array;
+  hoisted: HoistedValue[];
+  hoistedNodes: number;
+  folded: number;
+  stepReadsEncoderShape: boolean;
+  hoistedPerImage: boolean;
+}
+
+/** The stock decoder as a runnable pair: once-per-image graph and per-step graph. */
+export async function optimizeDecoder(stock: Model): Promise<OptimizedDecoder> {
+  const split = hoistInvariant(extractDecoderWithPast(stock), ENCODER_STATE_INPUT);
+  const folded = foldWeightTransforms(split.perStep);
+  const hoistedPerImage = broadcastHoistedOverBeams(split.perStep, split.hoisted);
+  if (split.perStepReadsInvariant && !encoderStatesAsShape(split.perStep)) {
+    throw new Error('the per-step graph reads the encoder states for more than their shape');
+  }
+  if (reorderPastInGraph(split.perStep) === 0) {
+    throw new Error('the per-step graph has no past_key_values inputs');
+  }
+  if (!addLogSoftmaxOutput(split.perStep)) throw new Error('the decoder has no logits output');
+  const hoisted = await hoistedTypes(asModel(stock, split.once), split.hoisted);
+  declareHoisted(split.once, split.perStep, hoisted);
+  return {
+    onceBytes: encodeModel(asModel(stock, split.once)),
+    stepBytes: encodeModel(asModel(stock, split.perStep)),
+    hoisted,
+    hoistedNodes: split.hoistedNodeCount,
+    folded,
+    stepReadsEncoderShape: split.perStepReadsInvariant,
+    hoistedPerImage,
+  };
+}
+
+/**
+ * The quantized encoder with its uint8 MatMulInteger weights shifted to int8 (an exact change,
+ * see signMatMulIntegerWeights): VNNI CPUs run it about twice as fast. Undefined when the
+ * encoder has no such weights.
+ */
+export async function signedEncoder(
+  path: string,
+): Promise<{ bytes: Uint8Array; weights: number } | undefined> {
+  const model = decodeModel(await readFile(path), path);
+  const weights = signMatMulIntegerWeights(model.graph);
+  return weights > 0 ? { bytes: encodeModel(model), weights } : undefined;
+}

@@ -1,0 +1,148 @@
+/**
+ * Token-for-token parity with PyTorch `generate` on the same weights, through the real
+ * preparation (graph split) and the real decoding loop. The golden ids were written by
+ * tools/golden/make_golden.py from the reference 224x224 images used here.
+ */
+import { rmSync } from 'node:fs';
+import {
+  TINY_EOS_MODEL,
+  TINY_MODEL,
+  copyModel,
+  readGolden,
+  referencePixels,
+} from '../../../../test/support/fixtures';
+import { DecodingOptions } from '../decoding/decoding-options';
+import { normalizePixels } from '../model/pixels';
+import { BatchItem, ItemResult, generateBatch } from './batch-generator';
+import { prepareModel } from '../prepare/model-preparer';
+import { OnnxCaptionModel, gatherRows } from './onnx-caption-model';
+
+function toOptions(hf: Record<string, number | boolean | string>): DecodingOptions {
+  const maxNew =
+    typeof hf.max_new_tokens === 'number' ? hf.max_new_tokens : (hf.max_length as number) - 1;
+  return {
+    maxNewTokens: maxNew,
+    minNewTokens: (hf.min_new_tokens as number) ?? 0,
+    numBeams: (hf.num_beams as number) ?? 1,
+    lengthPenalty: (hf.length_penalty as number) ?? 1,
+    earlyStopping: (hf.early_stopping as boolean | 'never') ?? false,
+    noRepeatNgramSize: (hf.no_repeat_ngram_size as number) ?? 0,
+    repetitionPenalty: (hf.repetition_penalty as number) ?? 1,
+  };
+}
+
+async function caption(
+  model: OnnxCaptionModel,
+  items: BatchItem[],
+): Promise<Map<string, number[]>> {
+  const results = new Map<string, number[]>();
+  await generateBatch(
+    model,
+    items,
+    {
+      isCancelled: () => false,
+      onResult: (r: ItemResult) => results.set(r.id, r.tokenIds),
+      onCancelled: () => undefined,
+      yieldToEvents: () => Promise.resolve(),
+    },
+    gatherRows,
+  );
+  return results;
+}
+
+describe.each([
+  ['vit-gpt2-tiny', TINY_MODEL, 'golden' as const],
+  ['vit-gpt2-tiny-eos', TINY_EOS_MODEL, 'golden-eos' as const],
+])('ONNX engine vs PyTorch generate (%s, fp32)', (_label, source, goldenName) => {
+  const golden = readGolden(goldenName);
+  let dir: string;
+  let model: OnnxCaptionModel;
+  const pixels = new Map<string, Float32Array>();
+
+  beforeAll(async () => {
+    dir = copyModel(source);
+    const prepared = await prepareModel(dir, 'fp32', `${dir}/optimized/fp32`, () => undefined);
+    model = await OnnxCaptionModel.load(prepared, 1);
+    for (const image of golden.images) {
+      pixels.set(image, normalizePixels(await referencePixels(image), model.spec));
+    }
+  });
+
+  afterAll(async () => {
+    await model?.release();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(Object.keys(golden.settings))(
+    '%s: each image alone gives the golden ids',
+    async (setting) => {
+      const { options, ids } = golden.settings[setting];
+      for (const image of golden.images) {
+        const out = await caption(model, [
+          { id: image, pixels: pixels.get(image)!, options: toOptions(options) },
+        ]);
+        expect({ image, ids: out.get(image) }).toEqual({ image, ids: ids[image] });
+      }
+    },
+  );
+
+  it('requests cancelled mid-batch leave, and the others still get their golden ids', async () => {
+    const setting = Object.keys(golden.settings).find(
+      (k) => (golden.settings[k].options.num_beams as number) > 1,
+    )!;
+    const { options, ids } = golden.settings[setting];
+    const items = golden.images.map((image) => ({
+      id: image,
+      pixels: pixels.get(image)!,
+      options: toOptions(options),
+    }));
+    const dropped = new Set([golden.images[0], golden.images[3]]);
+    const results = new Map<string, number[]>();
+    const cancelled: string[] = [];
+    let steps = 0;
+    await generateBatch(
+      model,
+      items,
+      {
+        isCancelled: (id) => steps >= 3 && dropped.has(id),
+        onResult: (r: ItemResult) => results.set(r.id, r.tokenIds),
+        onCancelled: (id) => cancelled.push(id),
+        yieldToEvents: async () => void steps++,
+      },
+      gatherRows,
+    );
+    expect(cancelled.sort()).toEqual([...dropped].sort());
+    for (const image of golden.images.filter((i) => !dropped.has(i))) {
+      expect({ image, ids: results.get(image) }).toEqual({ image, ids: ids[image] });
+    }
+  });
+
+  it('a batch mixing decoding settings (beam counts) gives each request its golden ids', async () => {
+    const settings = Object.keys(golden.settings);
+    const items = golden.images.map((image, i) => {
+      const setting = settings[i % settings.length];
+      const options = toOptions(golden.settings[setting].options);
+      return { id: `${setting}/${image}`, pixels: pixels.get(image)!, options };
+    });
+    const out = await caption(model, items);
+    for (const item of items) {
+      const [setting, image] = item.id.split('/');
+      const expected = golden.settings[setting].ids[image];
+      expect({ id: item.id, ids: out.get(item.id) }).toEqual({ id: item.id, ids: expected });
+    }
+  });
+
+  it.each(Object.keys(golden.settings))(
+    '%s: all images in one batch give the golden ids',
+    async (setting) => {
+      const { options, ids } = golden.settings[setting];
+      const items = golden.images.map((image) => ({
+        id: image,
+        pixels: pixels.get(image)!,
+        options: toOptions(options),
+      }));
+      const out = await caption(model, items);
+      expect(Object.fromEntries(out)).toEqual(ids);
+    },
+  );
+});
