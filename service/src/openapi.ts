@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { documentCaptionRoute } from './caption/caption.openapi';
+import { documentHuggingFaceRoute } from './caption/huggingface/hf.openapi';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -18,7 +19,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(app, config);
   // The API has no authentication: said once for every operation.
   document.security = [];
-  documentCaptionRoute(document, app.get<AppConfig>(APP_CONFIG).defaultNumBeams);
+  const { defaultNumBeams } = app.get<AppConfig>(APP_CONFIG);
+  documentCaptionRoute(document, defaultNumBeams);
+  documentHuggingFaceRoute(document, defaultNumBeams);
   documentMetrics(document);
   return document;
 }

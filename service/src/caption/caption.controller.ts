@@ -38,8 +38,8 @@ export class CaptionController {
   @ApiProblems(
     { status: 400, codes: ['validation_failed', 'missing_image', 'unsupported_option'] },
     413,
-    415,
-    422,
+    { status: 415, codes: ['unsupported_media_type'] },
+    { status: 422, codes: ['invalid_image'] },
     429,
     500,
     503,

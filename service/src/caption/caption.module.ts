@@ -9,9 +9,13 @@ import { ImageIntakeService } from './image/image-intake.service';
 import { ModelLoaderService } from './model-loader.service';
 import { ModelStatusService } from './model-status.service';
 import { CaptionScheduler } from './scheduler/caption-scheduler.service';
+import { HfBodyInterceptor } from './huggingface/hf-body.interceptor';
+import { HfRequestGuard } from './huggingface/hf-request.guard';
+import { HuggingFaceController } from './huggingface/hf.controller';
+import { ImageUrlFetcher } from './url/image-url-fetcher.service';
 
 @Module({
-  controllers: [CaptionController],
+  controllers: [CaptionController, HuggingFaceController],
   providers: [
     ...engineProviders,
     CaptionService,
@@ -22,6 +26,9 @@ import { CaptionScheduler } from './scheduler/caption-scheduler.service';
     ModelLoaderService,
     CaptionAdmissionGuard,
     CaptionUploadInterceptor,
+    HfBodyInterceptor,
+    HfRequestGuard,
+    ImageUrlFetcher,
   ],
   exports: [ModelStatusService, ModelLoaderService, CaptionScheduler],
 })

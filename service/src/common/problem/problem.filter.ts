@@ -34,6 +34,16 @@ export interface ProblemListener {
 
 export const PROBLEM_LISTENER = Symbol('PROBLEM_LISTENER');
 
+const ERROR_MEMBER = Symbol('problem error member');
+
+/**
+ * Problems of this request also carry `error` (the detail again): Hugging Face clients read a
+ * server's message from `error`, and would otherwise show only the status line.
+ */
+export function withErrorMember(request: object): void {
+  (request as Record<symbol, boolean>)[ERROR_MEMBER] = true;
+}
+
 /**
  * Turns every error, from any module, into an RFC 9457 problem+json response with a stable
  * code. Unknown errors become a 500 whose detail hides internals; they are logged in full.
@@ -70,6 +80,9 @@ export class ProblemFilter implements ExceptionFilter {
       code: problem.code,
       ...(requestId !== undefined ? { request_id: String(requestId) } : {}),
       ...problem.fields,
+      ...((request as unknown as Record<symbol, boolean>)[ERROR_MEMBER]
+        ? { error: problem.detail }
+        : {}),
     };
     for (const [name, value] of Object.entries(problem.headers ?? {})) {
       response.setHeader(name, value);

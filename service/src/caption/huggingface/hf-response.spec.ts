@@ -1,0 +1,23 @@
+import { CaptionResponseDto } from '../dto/caption-response.dto';
+import { hfShape, toHfAnswer } from './hf-response';
+
+describe('Hugging Face answers', () => {
+  it.each([
+    ['@huggingface/inference/4.13.30', 'object'],
+    ['@huggingface/inference/4.13.30 (Node.js v20.20.2)', 'object'],
+    ['my-app/1.0 @huggingface/inference/3.0.0', 'object'],
+    ['unknown/None; hf_hub/1.33.0; python/3.11.7', 'list'],
+    ['curl/8.5.0', 'list'],
+    ['Mozilla/5.0 (X11; Linux x86_64)', 'list'],
+    [undefined, 'list'],
+    ['not-@huggingface/inference/1', 'list'],
+  ])('answers User-Agent %s with the %s shape', (userAgent, shape) => {
+    expect(hfShape(userAgent)).toBe(shape);
+  });
+
+  it('maps a caption to either shape', () => {
+    const answer = { caption: 'a cat on a mat' } as CaptionResponseDto;
+    expect(toHfAnswer(answer, 'list')).toEqual([{ generated_text: 'a cat on a mat' }]);
+    expect(toHfAnswer(answer, 'object')).toEqual({ generated_text: 'a cat on a mat' });
+  });
+});
