@@ -55,9 +55,14 @@ export class FakeEngine implements CaptionEngine {
   /** Answers every job of a batch with a caption derived from its options, and frees the slot. */
   complete(batch = this.batches[this.batches.length - 1]): void {
     for (const job of batch.jobs) {
+      const sequences = Array.from({ length: job.options.numReturnSequences ?? 1 }, (_, rank) => ({
+        text: `caption ${rank + 1} of ${job.rgb.length} bytes with ${job.options.numBeams} beams`,
+        tokenIds: [1, 2, 3 + rank],
+        confidence: 0.5 / (rank + 1),
+      }));
       batch.sink.onResult(job.id, {
-        text: `caption of ${job.rgb.length} bytes with ${job.options.numBeams} beams`,
-        tokenIds: [1, 2, 3],
+        ...sequences[0],
+        sequences,
         encoderMs: 1,
         decodingMs: 2,
         batchImages: batch.jobs.length,

@@ -23,9 +23,25 @@ export interface EngineJob {
   options: DecodingOptions;
 }
 
-export interface EngineResult {
+/** One caption of an image, as the search returned it. */
+export interface CaptionSequence {
   text: string;
+  /** Generated token ids (start token excluded, end-of-text included when generated). */
   tokenIds: number[];
+  /**
+   * In [0, 1]: exp of the mean log-probability the model gave each generated token (its raw
+   * next-token distribution, before penalties); see SearchedSequence in decoding/sequence-search.
+   */
+  confidence: number;
+}
+
+export interface EngineResult extends CaptionSequence {
+  /**
+   * The options' numReturnSequences captions (1 unless asked), best first as the search ranks
+   * them (beam score with length penalty; HF `generate` order); sequences[0] is the caption
+   * above (text, tokenIds, confidence).
+   */
+  sequences: CaptionSequence[];
   encoderMs: number;
   decodingMs: number;
   /** Images that shared the encoder batch. */
