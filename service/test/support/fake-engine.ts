@@ -1,5 +1,6 @@
 import {
   CaptionEngine,
+  EngineCapacity,
   EngineInfo,
   EngineJob,
   EngineSink,
@@ -23,7 +24,30 @@ export class FakeEngine implements CaptionEngine {
   loadGate?: Promise<void>;
   autoComplete = false;
 
-  constructor(readonly slots = 1) {}
+  private current: EngineCapacity;
+  private readonly listeners: ((capacity: EngineCapacity) => void)[] = [];
+
+  constructor(slots = 1) {
+    this.current = { ready: slots, starting: 0 };
+  }
+
+  get slots(): number {
+    return this.current.ready;
+  }
+
+  get capacity(): EngineCapacity {
+    return { ...this.current };
+  }
+
+  onCapacityChange(listener: (capacity: EngineCapacity) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Changes the workers as a crash or a replacement would, and tells the listeners. */
+  setCapacity(capacity: EngineCapacity): void {
+    this.current = { ...capacity };
+    for (const listener of this.listeners) listener(this.capacity);
+  }
 
   async load(): Promise<EngineInfo> {
     await this.loadGate;

@@ -51,6 +51,15 @@ port.on('message', (message: HostMessage) => {
       return;
     case 'dispose':
       void dispose();
+      return;
+    case 'test-crash':
+      if (!init.testHooks) return;
+      if (message.how === 'exit') process.exit(70);
+      // Thrown from a timer, outside any handler: what an uncaught bug looks like.
+      setTimeout(() => {
+        throw new Error('test crash');
+      });
+      return;
   }
 });
 
