@@ -9,7 +9,9 @@ committed tiny ONNX fixture model:
   <out>/reference-224/*.png the 224x224 RGB image the reference preprocessing feeds the encoder
                             (EXIF applied, converted to RGB, PIL bilinear resize)
   <out>/<name>.json         token ids of `model.generate` for several decoding settings, each
-                            image captioned alone and all of them in one batch
+                            image captioned alone and all of them in one batch; with
+                            num_return_sequences, every returned sequence in rank order, and for
+                            every returned sequence its confidence (see confidence())
 
 Dev tool only: needs the peer venv (../shared/peer/setup-peer-venv.sh) and the tiny model built
 with its PyTorch weights (see service/test/fixtures/models/vit-gpt2-tiny/README.md). Never run by
@@ -48,6 +50,18 @@ DEFAULT_SETTINGS = {
     ),
     "beams_never": dict(max_new_tokens=10, num_beams=5, length_penalty=1.5, early_stopping="never"),
     "greedy_penalties": dict(max_new_tokens=20, num_beams=1, repetition_penalty=1.5, no_repeat_ngram_size=3),
+    # Several captions per image: every finished hypothesis, in generate's order.
+    "seed_return_4": dict(max_length=16, num_beams=4, num_return_sequences=4),
+    "beams_penalties_return_2": dict(
+        max_new_tokens=12,
+        min_new_tokens=3,
+        num_beams=3,
+        length_penalty=0.6,
+        no_repeat_ngram_size=2,
+        repetition_penalty=1.3,
+        early_stopping=True,
+        num_return_sequences=2,
+    ),
 }
 # For a model whose end-of-text is likely (random tiny models either stop at once or never):
 # greedy stops at the first step, and beam search keeps those finished hypotheses while it goes on.
@@ -56,6 +70,11 @@ EOS_SETTINGS = {
     "seed": dict(max_length=16, num_beams=4),
     "beams_min_new_early": dict(max_new_tokens=15, min_new_tokens=3, num_beams=4, early_stopping=True),
     "beams_negative_length_penalty": dict(max_new_tokens=12, num_beams=3, length_penalty=-0.5),
+    # Finished hypotheses of different lengths returned together.
+    "beams_min_new_early_return_3": dict(
+        max_new_tokens=15, min_new_tokens=3, num_beams=4, early_stopping=True, num_return_sequences=3
+    ),
+    "beams_never_return_5": dict(max_new_tokens=10, num_beams=5, early_stopping="never", num_return_sequences=5),
 }
 SETTING_SETS = {"default": DEFAULT_SETTINGS, "eos": EOS_SETTINGS}
 
@@ -120,15 +139,25 @@ def main():
     results = {}
     with torch.inference_mode():
         for label, kwargs in settings.items():
+            returned = kwargs.get("num_return_sequences", 1)
             alone = {}
             for i, name in enumerate(names):
-                ids = model.generate(pixel_values[i : i + 1], **kwargs)[0].tolist()
-                alone[name] = ids
+                rows = model.generate(pixel_values[i : i + 1], **kwargs).tolist()
+                alone[name] = [trim(row) for row in rows]
             batched = model.generate(pixel_values, **kwargs).tolist()
             for i, name in enumerate(names):
-                if trim(batched[i]) != trim(alone[name]):
+                rows = [trim(row) for row in batched[i * returned : (i + 1) * returned]]
+                if rows != alone[name]:
                     raise SystemExit(f"{label}/{name}: batched generate differs from single")
-            results[label] = {"options": kwargs, "ids": {n: trim(alone[n]) for n in names}}
+            results[label] = {
+                "options": kwargs,
+                "ids": {n: alone[n][0] for n in names},
+                "sequences": {n: alone[n] for n in names},
+                "confidences": {
+                    n: [confidence(model, pixel_values[i : i + 1], seq) for seq in alone[n]]
+                    for i, n in enumerate(names)
+                },
+            }
     import transformers
 
     golden = {
@@ -146,6 +175,18 @@ def main():
 
 
 EOS = 50256
+
+
+def confidence(model, pixel_values, sequence):
+    """exp of the mean log-probability the model gives each generated token (end-of-text
+    included), from its raw next-token distribution: the decoder re-run on the sequence (teacher
+    forcing), log_softmax of its logits. Independent of the search that produced the sequence."""
+    start = model.config.decoder_start_token_id
+    decoder_input = torch.tensor([[start] + sequence[:-1]])
+    logits = model(pixel_values=pixel_values, decoder_input_ids=decoder_input).logits[0]
+    log_probs = torch.log_softmax(logits.double(), dim=-1)
+    picked = log_probs[torch.arange(len(sequence)), torch.tensor(sequence)]
+    return float(torch.exp(picked.mean()))
 
 
 def trim(ids):

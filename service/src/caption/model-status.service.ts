@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { basename } from 'node:path';
 import { CaptionMetrics } from '../metrics/caption-metrics.service';
-import { EngineInfo } from './engine/caption-engine';
+import { EngineCapacity, EngineInfo } from './engine/caption-engine';
 
 export type ModelState = 'loading' | 'warming' | 'ready' | 'failed';
 
@@ -26,6 +26,8 @@ export class ModelStatusService {
   private draining = false;
   private loaded?: LoadedModel;
   private failure?: string;
+  /** Unknown until the engine reports it (the scheduler relays every change). */
+  private workers?: EngineCapacity;
 
   constructor(private readonly metrics: CaptionMetrics) {}
 
@@ -33,9 +35,28 @@ export class ModelStatusService {
     return this.state;
   }
 
-  /** Loaded, warmed and not shutting down: may take captions. */
+  /** Loaded, warmed, not shutting down, and an inference worker can take work: may take captions. */
   get isReady(): boolean {
-    return this.state === 'ready' && !this.draining;
+    return this.state === 'ready' && !this.draining && this.hasWorkers;
+  }
+
+  /** False while no inference worker can serve (all lost; replacements starting or failing). */
+  get hasWorkers(): boolean {
+    return this.workers === undefined || this.workers.ready > 0;
+  }
+
+  get engineCapacity(): EngineCapacity | undefined {
+    return this.workers;
+  }
+
+  /** Why captions are refused now, for the 503 detail; undefined when ready. */
+  get notReadyDetail(): string | undefined {
+    if (this.isReady) return undefined;
+    if (this.draining) return 'The service is shutting down; retry on another instance.';
+    if (this.state !== 'ready') return 'The model is still loading; retry shortly.';
+    return this.workers?.starting
+      ? 'No inference worker is running; a replacement is starting. Retry shortly.'
+      : 'No inference worker is running and none could be started; retry on another instance.';
   }
 
   /** Loaded and warmed at least once (the startup probe). */
@@ -62,13 +83,18 @@ export class ModelStatusService {
 
   setReady(): void {
     this.state = 'ready';
-    this.metrics.ready(!this.draining);
+    this.metrics.ready(this.isReady);
   }
 
   setFailed(reason: string): void {
     this.state = 'failed';
     this.failure = reason;
     this.metrics.ready(false);
+  }
+
+  setEngineCapacity(capacity: EngineCapacity): void {
+    this.workers = { ...capacity };
+    if (this.state === 'ready') this.metrics.ready(this.isReady);
   }
 
   setDraining(): void {

@@ -30,6 +30,12 @@ export class ModelHealthIndicator {
       draining: this.status.isDraining,
       ...(this.status.failureReason ? { failure: this.status.failureReason } : {}),
       ...(model ? { model: `${model.modelId}@${model.revision}`, dtype: model.dtype } : {}),
+      ...(this.status.engineCapacity
+        ? {
+            workers_ready: this.status.engineCapacity.ready,
+            workers_starting: this.status.engineCapacity.starting,
+          }
+        : {}),
       queue_depth: this.scheduler.depth,
       in_flight: this.scheduler.inFlight,
     };

@@ -1,5 +1,6 @@
 import {
   CaptionEngine,
+  EngineCapacity,
   EngineInfo,
   EngineJob,
   EngineSink,
@@ -23,7 +24,30 @@ export class FakeEngine implements CaptionEngine {
   loadGate?: Promise<void>;
   autoComplete = false;
 
-  constructor(readonly slots = 1) {}
+  private current: EngineCapacity;
+  private readonly listeners: ((capacity: EngineCapacity) => void)[] = [];
+
+  constructor(slots = 1) {
+    this.current = { ready: slots, starting: 0 };
+  }
+
+  get slots(): number {
+    return this.current.ready;
+  }
+
+  get capacity(): EngineCapacity {
+    return { ...this.current };
+  }
+
+  onCapacityChange(listener: (capacity: EngineCapacity) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Changes the workers as a crash or a replacement would, and tells the listeners. */
+  setCapacity(capacity: EngineCapacity): void {
+    this.current = { ...capacity };
+    for (const listener of this.listeners) listener(this.capacity);
+  }
 
   async load(): Promise<EngineInfo> {
     await this.loadGate;
@@ -56,9 +80,14 @@ export class FakeEngine implements CaptionEngine {
   /** Answers every job of a batch with a caption derived from its options, and frees the slot. */
   complete(batch = this.batches[this.batches.length - 1]): void {
     for (const job of batch.jobs) {
+      const sequences = Array.from({ length: job.options.numReturnSequences ?? 1 }, (_, rank) => ({
+        text: `caption ${rank + 1} of ${job.rgb.length} bytes with ${job.options.numBeams} beams`,
+        tokenIds: [1, 2, 3 + rank],
+        confidence: 0.5 / (rank + 1),
+      }));
       batch.sink.onResult(job.id, {
-        text: `caption of ${job.rgb.length} bytes with ${job.options.numBeams} beams`,
-        tokenIds: [1, 2, 3],
+        ...sequences[0],
+        sequences,
         encoderMs: 1,
         decodingMs: 2,
         batchImages: batch.jobs.length,

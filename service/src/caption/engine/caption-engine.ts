@@ -25,9 +25,25 @@ export interface EngineJob {
   options: DecodingOptions;
 }
 
-export interface EngineResult {
+/** One caption of an image, as the search returned it. */
+export interface CaptionSequence {
   text: string;
+  /** Generated token ids (start token excluded, end-of-text included when generated). */
   tokenIds: number[];
+  /**
+   * In [0, 1]: exp of the mean log-probability the model gave each generated token (its raw
+   * next-token distribution, before penalties); see SearchedSequence in decoding/sequence-search.
+   */
+  confidence: number;
+}
+
+export interface EngineResult extends CaptionSequence {
+  /**
+   * The options' numReturnSequences captions (1 unless asked), best first as the search ranks
+   * them (beam score with length penalty; HF `generate` order); sequences[0] is the caption
+   * above (text, tokenIds, confidence).
+   */
+  sequences: CaptionSequence[];
   encoderMs: number;
   decodingMs: number;
   /** Images that shared the encoder batch. */
@@ -41,14 +57,38 @@ export interface EngineSink {
   onError(id: string, error: Error): void;
 }
 
+/** Inference workers that can take work now, and replacements being started. */
+export interface EngineCapacity {
+  ready: number;
+  starting: number;
+}
+
+/**
+ * A job's worker stopped (crashed, or ended) before answering it. The job is not retried: a
+ * native crash may come from the input itself, and running it again would take the replacement
+ * (and every job batched with it) down too; the client may send the request again.
+ */
+export class WorkerLostError extends Error {
+  constructor(reason: string) {
+    super(`the inference worker running this caption stopped (${reason})`);
+    this.name = 'WorkerLostError';
+  }
+}
+
 /**
  * The boundary between the service and the inference runtime. Only implementations of this
  * interface load ONNX Runtime or transformers.js; tests swap in a fake.
  */
 export interface CaptionEngine {
   load(): Promise<EngineInfo>;
-  /** How many batches can run at once (inference workers). */
+  /** How many batches can run at once (inference workers ready now). */
   readonly slots: number;
+  readonly capacity: EngineCapacity;
+  /**
+   * Called after every capacity change: a worker lost (its jobs already answered with
+   * WorkerLostError), a replacement starting, ready, or failed to start.
+   */
+  onCapacityChange(listener: (capacity: EngineCapacity) => void): void;
   /** Runs a batch on a free slot; resolves when that slot is free again. */
   runBatch(jobs: EngineJob[], sink: EngineSink): Promise<void>;
   /** Drops a job: it leaves its batch at the next decoder step and gets onCancelled. */

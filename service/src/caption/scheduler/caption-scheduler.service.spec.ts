@@ -2,7 +2,7 @@ import { FakeEngine } from '../../../test/support/fake-engine';
 import { AppConfig } from '../../config/app-config';
 import { ProblemError } from '../../common/problem/problem.error';
 import { CaptionMetrics } from '../../metrics/caption-metrics.service';
-import { DecodingOptions } from '../engine/caption-engine';
+import { DecodingOptions, WorkerLostError } from '../engine/caption-engine';
 import { ModelStatusService } from '../model-status.service';
 import { CaptionScheduler, ClientClosedError } from './caption-scheduler.service';
 
@@ -263,6 +263,50 @@ describe('CaptionScheduler', () => {
     const running = scheduler.submit(rgb(), OPTIONS, never());
     await scheduler.onModuleDestroy();
     await expect(running).rejects.toMatchObject({ code: 'draining' });
+  });
+
+  describe('when an inference worker is lost', () => {
+    it('answers its captions 500 engine_failed and starts the queue on the replacement at once', async () => {
+      const { scheduler, engine } = setup({ maxBatch: 1 });
+      const running = scheduler.submit(rgb(), OPTIONS, never());
+      const queued = scheduler.submit(rgb(), OPTIONS, never());
+      const batch = engine.batches[0];
+      // What OnnxEngine does when a worker dies: the job fails, the slot frees, a replacement starts.
+      engine.setCapacity({ ready: 0, starting: 1 });
+      batch.sink.onError(batch.jobs[0].id, new WorkerLostError('exit code 1'));
+      batch.finish();
+      await expect(running).rejects.toMatchObject({
+        code: 'engine_failed',
+        status: 500,
+        detail: expect.stringContaining('may be sent again'),
+      });
+      await new Promise((r) => setImmediate(r));
+      expect(engine.batches).toHaveLength(1); // no worker: it waits
+      expect(scheduler.depth).toBe(1);
+      engine.setCapacity({ ready: 1, starting: 0 });
+      expect(engine.batches).toHaveLength(2); // started by the replacement being ready
+      engine.complete(engine.batches[1]);
+      await expect(queued).resolves.toMatchObject({ batchImages: 1 });
+    });
+
+    it('is not ready (503) while no worker can serve, and says whether one is starting', () => {
+      const { scheduler, engine, status } = setup();
+      engine.setCapacity({ ready: 0, starting: 1 });
+      expect(status.isReady).toBe(false);
+      expect(() => scheduler.submit(rgb(), OPTIONS, never())).toThrow(
+        expect.objectContaining({
+          code: 'not_ready',
+          detail: expect.stringContaining('a replacement is starting'),
+        }),
+      );
+      engine.setCapacity({ ready: 0, starting: 0 });
+      expect(() => scheduler.assertAccepting()).toThrow(
+        expect.objectContaining({ detail: expect.stringContaining('none could be started') }),
+      );
+      engine.setCapacity({ ready: 1, starting: 0 });
+      expect(status.isReady).toBe(true);
+      expect(() => scheduler.assertAccepting()).not.toThrow();
+    });
   });
 
   it('reports engine failures to the waiting request', async () => {

@@ -8,6 +8,7 @@ import {
   CaptionEngine,
   DecodingOptions,
   EngineResult,
+  WorkerLostError,
 } from '../engine/caption-engine';
 import { ModelStatusService } from '../model-status.service';
 
@@ -61,6 +62,13 @@ export class CaptionScheduler implements OnModuleDestroy {
     private readonly metrics: CaptionMetrics,
   ) {
     this.publishDepth();
+    // A lost worker frees nothing to pump, but its replacement does: queued captions start on
+    // it the moment it is ready, not when some other batch happens to finish.
+    this.status.setEngineCapacity(engine.capacity);
+    engine.onCapacityChange((capacity) => {
+      this.status.setEngineCapacity(capacity);
+      this.pump();
+    });
   }
 
   /** Refuses early (before the upload is read) when a caption could not be accepted anyway. */
@@ -69,7 +77,7 @@ export class CaptionScheduler implements OnModuleDestroy {
       throw this.refusal('draining', 'The service is shutting down; retry on another instance.');
     }
     if (!this.status.isReady) {
-      throw this.refusal('not_ready', 'The model is still loading; retry shortly.');
+      throw this.refusal('not_ready', this.status.notReadyDetail!);
     }
     if (this.queue.length >= this.config.queue.max) {
       throw this.refusal('queue_full', `${this.queue.length} captions are already waiting.`, {
@@ -201,7 +209,8 @@ export class CaptionScheduler implements OnModuleDestroy {
           ),
         onCancelled: (id) =>
           settle(id, (t) => this.finish(t, () => t.reject(new Error('caption cancelled')))),
-        onError: (id, error) => settle(id, (t) => this.finish(t, () => t.reject(error))),
+        onError: (id, error) =>
+          settle(id, (t) => this.finish(t, () => t.reject(engineProblem(error)))),
       })
       .catch((error: Error) => {
         this.logger.error(`engine batch failed: ${error.message}`);
@@ -276,4 +285,13 @@ export class CaptionScheduler implements OnModuleDestroy {
   private publishDepth(): void {
     this.metrics.queue(this.queue.length, this.config.queue.max);
   }
+}
+
+/** A lost worker is the engine's failure, answered as such (500 engine_failed); others as they are. */
+function engineProblem(error: Error): Error {
+  if (!(error instanceof WorkerLostError)) return error;
+  return new ProblemError(
+    'engine_failed',
+    `The caption failed: ${error.message}. The worker is being replaced; the request was not retried and may be sent again.`,
+  );
 }

@@ -22,6 +22,8 @@ export const PROBLEMS = {
   // logs and metrics show it instead of a 500.
   client_closed: { status: 499, title: 'The client closed the connection' },
   internal_error: { status: 500, title: 'Internal error' },
+  // The inference worker running the caption stopped; it is replaced, the caption is not retried.
+  engine_failed: { status: 500, title: 'The inference engine failed on this caption' },
   not_ready: { status: 503, title: 'The service is not ready' },
   draining: { status: 503, title: 'The service is shutting down' },
   request_timeout: { status: 504, title: 'The caption did not finish in time' },

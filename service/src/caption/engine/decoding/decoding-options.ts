@@ -11,6 +11,11 @@ export interface DecodingOptions {
   noRepeatNgramSize: number;
   /** 1 disables. */
   repetitionPenalty: number;
+  /**
+   * How many of the search's finished sequences to return, best first (HF `num_return_sequences`):
+   * 1..numBeams; greedy search (numBeams 1) has one. Unset means 1.
+   */
+  numReturnSequences?: number;
 }
 
 /** The special tokens and sizes decoding needs from the model config. */

@@ -1,5 +1,5 @@
 import { DecoderSpec, DecodingOptions } from './decoding-options';
-import { StepScores, createSequenceSearch } from './sequence-search';
+import { SearchedSequence, StepScores, createSequenceSearch } from './sequence-search';
 
 const V = 6;
 const EOS = 5;
@@ -32,15 +32,33 @@ function toyModel(table: Record<number, number[]>) {
   };
 }
 
-function run(
+function runAll(
   search: ReturnType<typeof createSequenceSearch>,
   model: (t: number[]) => StepScores,
-): number[] {
+): SearchedSequence[] {
   for (let step = 0; !search.done && step < 100; step++) {
     search.advance(model(search.nextTokens()), 0);
   }
   expect(search.done).toBe(true);
   return search.result();
+}
+
+function run(
+  search: ReturnType<typeof createSequenceSearch>,
+  model: (t: number[]) => StepScores,
+): number[] {
+  return runAll(search, model)[0].tokenIds;
+}
+
+/** The confidence definition computed independently: the table's probabilities along the path. */
+function tableConfidence(table: Record<number, number[]>, ids: number[]): number {
+  let previous = EOS;
+  let sum = 0;
+  for (const token of ids) {
+    sum += Math.log(table[previous][token]);
+    previous = token;
+  }
+  return Math.exp(sum / ids.length);
 }
 
 // From the start: token 0 is likeliest (0.5) but leads nowhere good; token 1 (0.4) leads to a
@@ -98,6 +116,76 @@ describe('sequence search', () => {
     logits[2 * V + 3] = 10; // row 2 prefers token 3
     logits[0 * V + 1] = 10; // row 0 would prefer token 1
     search.advance({ logits, logProbs: logits }, 2);
-    expect(search.result()).toEqual([3]);
+    expect(search.result().map((r) => r.tokenIds)).toEqual([[3]]);
+  });
+
+  describe('confidence', () => {
+    it('greedy: exp of the mean log-probability of its tokens', () => {
+      const [best] = runAll(
+        createSequenceSearch(options({ maxNewTokens: 6 }), spec),
+        toyModel(TABLE),
+      );
+      expect(best.confidence).toBeCloseTo((0.5 * 0.2 ** 5) ** (1 / 6), 6);
+    });
+
+    it('beam search: the same definition, end-of-text included', () => {
+      const [best] = runAll(
+        createSequenceSearch(options({ numBeams: 2, maxNewTokens: 6 }), spec),
+        toyModel(TABLE),
+      );
+      expect(best.tokenIds).toEqual([1, 2, EOS]);
+      expect(best.confidence).toBeCloseTo((0.4 * 0.95 * 0.95) ** (1 / 3), 6);
+    });
+
+    it("reads the model's own probabilities, not the penalised scores", () => {
+      // Unnormalised logits (softmax is what makes them probabilities) and a penalty that
+      // changes the path: the confidence is still the softmax probability of each chosen token.
+      const table: Record<number, number[]> = {
+        ...TABLE,
+        0: [0.6, 0.1, 0.1, 0.1, 0.05, 0.05],
+      };
+      const model = (tokens: number[]): StepScores => {
+        const logits = new Float32Array(tokens.length * V);
+        tokens.forEach((t, r) => table[t].forEach((p, v) => (logits[r * V + v] = Math.log(p) + 3)));
+        return { logits };
+      };
+      const [best] = runAll(
+        createSequenceSearch(options({ maxNewTokens: 3, repetitionPenalty: 5 }), spec),
+        model,
+      );
+      expect(best.tokenIds).not.toEqual([0, 0, 0]); // the penalty moved it off token 0
+      expect(best.confidence).toBeCloseTo(tableConfidence(table, best.tokenIds), 6);
+    });
+  });
+
+  describe('numReturnSequences', () => {
+    it('returns the best finished hypotheses in rank order, each with its confidence', () => {
+      const one = runAll(
+        createSequenceSearch(options({ numBeams: 3, maxNewTokens: 4 }), spec),
+        toyModel(TABLE),
+      );
+      const three = runAll(
+        createSequenceSearch(
+          options({ numBeams: 3, maxNewTokens: 4, numReturnSequences: 3 }),
+          spec,
+        ),
+        toyModel(TABLE),
+      );
+      expect(one).toHaveLength(1);
+      expect(three).toHaveLength(3);
+      expect(three[0]).toEqual(one[0]);
+      expect(new Set(three.map((r) => r.tokenIds.join())).size).toBe(3);
+      for (const r of three) {
+        expect(r.confidence).toBeCloseTo(tableConfidence(TABLE, r.tokenIds), 6);
+      }
+    });
+
+    it.each([
+      [{ numBeams: 1, numReturnSequences: 2 }],
+      [{ numBeams: 3, numReturnSequences: 4 }],
+      [{ numBeams: 3, numReturnSequences: 0 }],
+    ])('refuses %o as HF does', (o) => {
+      expect(() => createSequenceSearch(options(o), spec)).toThrow(/numReturnSequences/);
+    });
   });
 });

@@ -6,6 +6,7 @@
  */
 import { DecoderSpec, DecodingOptions } from './decoding-options';
 import { applyLogitsProcessors, argmax } from './logits-processors';
+import { TopK } from './top-k';
 
 /** One decoder step's scores for every row: [rows, vocab] each, row-major; only those asked for. */
 export interface StepScores {
@@ -15,6 +16,24 @@ export interface StepScores {
 }
 
 export type ScoreKind = keyof StepScores;
+
+/** One returned sequence, as a search ranks it. */
+export interface SearchedSequence {
+  /** Generated token ids (decoder start token excluded, end-of-text included when produced). */
+  tokenIds: number[];
+  /**
+   * exp(mean over the generated tokens of log p(token | image, tokens before)), with p the
+   * model's own next-token distribution: softmax of the raw logits, before repetition penalty,
+   * n-gram bans and the minimum length touch them (those reshape the search, but their scores
+   * are no longer probabilities). The end-of-text token counts when it was generated.
+   * It is the per-token geometric mean of the sequence's likelihood: in [0, 1], 1 only when the
+   * model was certain of every token, and comparable between captions of different lengths,
+   * which the sequence probability itself (the product) is not. It reuses what the search
+   * already has: beam search reads the log-probabilities it ranks by, greedy search takes the
+   * log-sum-exp of the logits row it already reads.
+   */
+  confidence: number;
+}
 
 export interface SequenceSearch {
   /** Rows this image occupies in the next decoder step. */
@@ -29,12 +48,45 @@ export interface SequenceSearch {
    * row of the next step, which of this image's current rows its cached keys/values come from.
    */
   advance(scores: StepScores, firstRow: number): number[];
-  /** Generated token ids (decoder start token excluded, end-of-text included when produced). */
-  result(): number[];
+  /** The numReturnSequences best sequences, best first. */
+  result(): SearchedSequence[];
 }
 
 export function createSequenceSearch(options: DecodingOptions, spec: DecoderSpec): SequenceSearch {
+  const problem = optionsProblem(options);
+  if (problem) throw new RangeError(problem);
   return options.numBeams > 1 ? new BeamSearch(options, spec) : new GreedySearch(options, spec);
+}
+
+/** Why a search cannot run with these options, or undefined when it can. */
+export function optionsProblem(options: DecodingOptions): string | undefined {
+  const returned = options.numReturnSequences ?? 1;
+  if (!Number.isInteger(options.numBeams) || options.numBeams < 1) {
+    return `numBeams must be a positive integer, got ${options.numBeams}`;
+  }
+  // HF refuses the same: greedy search has one sequence, beam search at most num_beams.
+  if (!Number.isInteger(returned) || returned < 1 || returned > options.numBeams) {
+    return `numReturnSequences must be an integer from 1 to numBeams (${options.numBeams}), got ${returned}`;
+  }
+  return undefined;
+}
+
+/** log(sum(exp(row))), in double precision: the normalizer of the model's distribution. */
+export function logSumExp(row: Float32Array): number {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
+  if (max === -Infinity) return -Infinity;
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
+  return max + Math.log(sum);
+}
+
+/** exp of the mean of the first `tokens` log-probabilities (0 for an empty sequence). */
+function confidenceOf(logProbs: number[], tokens: number): number {
+  if (tokens === 0) return 0;
+  let sum = 0;
+  for (let t = 0; t < tokens; t++) sum += logProbs[t];
+  return Math.exp(sum / tokens);
 }
 
 const f32 = Math.fround;
@@ -51,6 +103,7 @@ class GreedySearch implements SequenceSearch {
   done = false;
   private readonly sequence: number[];
   private readonly maxLength: number;
+  private readonly logProbs: number[] = [];
 
   constructor(
     private readonly options: DecodingOptions,
@@ -67,23 +120,21 @@ class GreedySearch implements SequenceSearch {
   advance(step: StepScores, firstRow: number): number[] {
     const vocab = this.spec.vocabSize;
     // HF greedy search applies the processors to raw logits and takes the argmax.
-    const scores = required(step.logits, 'logits').slice(firstRow * vocab, (firstRow + 1) * vocab);
+    const logits = required(step.logits, 'logits');
+    const scores = logits.slice(firstRow * vocab, (firstRow + 1) * vocab);
+    const normalizer = logSumExp(scores);
     applyLogitsProcessors(scores, this.sequence, this.options, this.spec);
     const token = argmax(scores);
+    this.logProbs.push(logits[firstRow * vocab + token] - normalizer);
     this.sequence.push(token);
     if (token === this.spec.eosTokenId || this.sequence.length >= this.maxLength) this.done = true;
     return [0];
   }
 
-  result(): number[] {
-    return this.sequence.slice(1);
+  result(): SearchedSequence[] {
+    const tokenIds = this.sequence.slice(1);
+    return [{ tokenIds, confidence: confidenceOf(this.logProbs, tokenIds.length) }];
   }
-}
-
-interface Candidate {
-  score: number;
-  beam: number;
-  token: number;
 }
 
 class BeamSearch implements SequenceSearch {
@@ -96,9 +147,12 @@ class BeamSearch implements SequenceSearch {
   private curLen = 1;
   private running: number[][];
   private runningScores: number[];
+  /** The model's raw log-probability of each token of each running beam (for confidence). */
+  private runningLogProbs: number[][];
   private finished: number[][];
   private finishedScores: number[];
   private finishedFlags: boolean[];
+  private finishedLogProbs: number[][];
   private improvable = true;
   private scratch?: Float32Array;
 
@@ -114,6 +168,8 @@ class BeamSearch implements SequenceSearch {
     this.running = Array.from({ length: this.numBeams }, () => [spec.decoderStartTokenId]);
     // Only the first beam is live at the start, so the beams do not all pick the same tokens.
     this.runningScores = Array.from({ length: this.numBeams }, (_, b) => (b === 0 ? 0 : DEAD));
+    this.runningLogProbs = Array.from({ length: this.numBeams }, () => []);
+    this.finishedLogProbs = Array.from({ length: this.numBeams }, () => []);
     this.finished = Array.from({ length: this.numBeams }, () => [spec.decoderStartTokenId]);
     this.finishedScores = Array.from({ length: this.numBeams }, () => DEAD);
     this.finishedFlags = Array.from({ length: this.numBeams }, () => false);
@@ -137,6 +193,11 @@ class BeamSearch implements SequenceSearch {
     const top = candidates.sorted();
     const newLength = this.curLen + 1;
     const topSequences = top.map((c) => [...this.running[c.beam], c.token]);
+    // The unprocessed log-probabilities (the processors worked on a copy).
+    const topLogProbs = top.map((c) => [
+      ...this.runningLogProbs[c.beam],
+      logProbs[(firstRow + c.beam) * vocab + c.token],
+    ]);
     const hitsStop = top.map(
       (c) => c.token === this.spec.eosTokenId || newLength >= this.maxLength,
     );
@@ -148,6 +209,7 @@ class BeamSearch implements SequenceSearch {
       .slice(0, this.numBeams);
     const nextRunning = runningOrder.map(({ k }) => topSequences[k]);
     const nextRunningScores = runningOrder.map(({ score }) => score);
+    const nextRunningLogProbs = runningOrder.map(({ k }) => topLogProbs[k]);
     const sourceBeams = runningOrder.map(({ k }) => top[k].beam);
 
     // Finished hypotheses: merge the old ones with those of the top num_beams that just stopped.
@@ -159,6 +221,7 @@ class BeamSearch implements SequenceSearch {
         seq,
         score: this.finishedScores[b],
         finished: this.finishedFlags[b],
+        logProbs: this.finishedLogProbs[b],
       })),
       ...top.map((c, k) => {
         const justFinished = hitsStop[k] && k < this.numBeams;
@@ -166,7 +229,7 @@ class BeamSearch implements SequenceSearch {
         if (beamsAreFull) score = f32(score + DEAD);
         if (!this.improvable) score = f32(score + DEAD);
         if (!justFinished) score = f32(score + DEAD);
-        return { seq: topSequences[k], score, finished: justFinished };
+        return { seq: topSequences[k], score, finished: justFinished, logProbs: topLogProbs[k] };
       }),
     ];
     const best = merged
@@ -176,9 +239,11 @@ class BeamSearch implements SequenceSearch {
     this.finished = best.map((m) => m.seq);
     this.finishedScores = best.map((m) => m.score);
     this.finishedFlags = best.map((m) => m.finished);
+    this.finishedLogProbs = best.map((m) => m.logProbs);
 
     this.running = nextRunning;
     this.runningScores = nextRunningScores;
+    this.runningLogProbs = nextRunningLogProbs;
     this.curLen = newLength;
     this.improvable = this.improvable && this.canStillImprove();
     const anyOpenBeam = !(this.finishedFlags.every(Boolean) && this.options.earlyStopping === true);
@@ -199,48 +264,17 @@ class BeamSearch implements SequenceSearch {
     );
   }
 
-  result(): number[] {
-    const best = this.finished[0];
-    const end = best.indexOf(this.spec.eosTokenId, 1);
-    return best.slice(1, end === -1 ? best.length : end + 1);
+  /** HF returns the first num_return_sequences finished hypotheses, in their score order. */
+  result(): SearchedSequence[] {
+    const count = this.options.numReturnSequences ?? 1;
+    return this.finished.slice(0, count).map((sequence, b) => {
+      const end = sequence.indexOf(this.spec.eosTokenId, 1);
+      const tokenIds = sequence.slice(1, end === -1 ? sequence.length : end + 1);
+      return { tokenIds, confidence: confidenceOf(this.finishedLogProbs[b], tokenIds.length) };
+    });
   }
 }
 
 function byScoreDesc(a: { score: number }, b: { score: number }): number {
   return b.score - a.score;
-}
-
-/**
- * The k best (score, beam, token) offers, best first; on equal scores the earlier offer ranks
- * first. Scores are fp32 sums, as PyTorch adds fp32 tensors.
- */
-class TopK {
-  private readonly items: Candidate[] = [];
-  private threshold = -Infinity;
-
-  constructor(private readonly k: number) {}
-
-  /** Offers every token of one beam's log-probabilities plus that beam's running score. */
-  offerRow(row: Float32Array, beamScore: number, beam: number): void {
-    const fround = Math.fround;
-    for (let token = 0; token < row.length; token++) {
-      const score = fround(row[token] + beamScore);
-      // Most tokens fall below the current k-th best: one comparison and on.
-      if (score <= this.threshold) continue;
-      this.insert(score, beam, token);
-    }
-  }
-
-  private insert(score: number, beam: number, token: number): void {
-    const items = this.items;
-    let at = items.length;
-    while (at > 0 && items[at - 1].score < score) at--;
-    items.splice(at, 0, { score, beam, token });
-    if (items.length > this.k) items.pop();
-    if (items.length === this.k) this.threshold = items[this.k - 1].score;
-  }
-
-  sorted(): Candidate[] {
-    return this.items;
-  }
 }

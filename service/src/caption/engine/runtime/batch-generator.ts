@@ -1,7 +1,12 @@
 import type * as ort from 'onnxruntime-node';
 import { EngineResult } from '../caption-engine';
 import { DecodingOptions } from '../decoding/decoding-options';
-import { ScoreKind, SequenceSearch, createSequenceSearch } from '../decoding/sequence-search';
+import {
+  ScoreKind,
+  SearchedSequence,
+  SequenceSearch,
+  createSequenceSearch,
+} from '../decoding/sequence-search';
 import { ModelSpec } from '../model/model-spec';
 import { StepOutput, TensorMap } from './onnx-caption-model';
 
@@ -30,7 +35,10 @@ export interface BatchItem {
 }
 
 /** An image's result before its tokens are turned into text (the worker's tokenizer does that). */
-export type ItemResult = { id: string } & Omit<EngineResult, 'text'>;
+export type ItemResult = { id: string; sequences: SearchedSequence[] } & Pick<
+  EngineResult,
+  'encoderMs' | 'decodingMs' | 'batchImages'
+>;
 
 export interface BatchHooks {
   isCancelled(id: string): boolean;
@@ -126,7 +134,7 @@ export async function generateBatch(
       if (a.search.done) {
         hooks.onResult({
           id: a.item.id,
-          tokenIds: a.search.result(),
+          sequences: a.search.result(),
           encoderMs,
           decodingMs: performance.now() - decodeStarted,
           batchImages: images,

@@ -7,6 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Gpt2Decoder } from '../model/gpt2-decoder';
+import { optionsProblem } from '../decoding/sequence-search';
 import { normalizePixels } from '../model/pixels';
 import { generateBatch } from './batch-generator';
 import { OnnxCaptionModel, gatherRows } from './onnx-caption-model';
@@ -50,6 +51,15 @@ port.on('message', (message: HostMessage) => {
       return;
     case 'dispose':
       void dispose();
+      return;
+    case 'test-crash':
+      if (!init.testHooks) return;
+      if (message.how === 'exit') process.exit(70);
+      // Thrown from a timer, outside any handler: what an uncaught bug looks like.
+      setTimeout(() => {
+        throw new Error('test crash');
+      });
+      return;
   }
 });
 
@@ -87,8 +97,10 @@ async function runBatch(
   jobs: EngineJob[],
 ): Promise<void> {
   const live = jobs.filter((job) => {
-    if (!cancelled.delete(job.id)) return true;
-    send({ type: 'cancelled', id: job.id });
+    const problem = optionsProblem(job.options);
+    if (problem) send({ type: 'failed', ids: [job.id], message: problem });
+    else if (cancelled.delete(job.id)) send({ type: 'cancelled', id: job.id });
+    else return true;
     return false;
   });
   try {
@@ -107,10 +119,10 @@ async function runBatch(
             cancelled.delete(id);
             send({ type: 'cancelled', id });
           },
-          onResult: (result) => {
-            cancelled.delete(result.id);
-            const text = words.decode(result.tokenIds);
-            send({ type: 'result', text, ...result });
+          onResult: ({ id, sequences, ...timings }) => {
+            cancelled.delete(id);
+            const captions = sequences.map((s) => ({ ...s, text: words.decode(s.tokenIds) }));
+            send({ type: 'result', id, ...captions[0], sequences: captions, ...timings });
           },
           // A macrotask turn, so that queued 'cancel' messages are handled between steps.
           yieldToEvents: () =>

@@ -5,6 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import {
+  GoldenFile,
   TINY_EOS_MODEL,
   TINY_MODEL,
   copyModel,
@@ -28,20 +29,39 @@ function toOptions(hf: Record<string, number | boolean | string>): DecodingOptio
     earlyStopping: (hf.early_stopping as boolean | 'never') ?? false,
     noRepeatNgramSize: (hf.no_repeat_ngram_size as number) ?? 0,
     repetitionPenalty: (hf.repetition_penalty as number) ?? 1,
+    numReturnSequences: (hf.num_return_sequences as number) ?? 1,
   };
 }
 
-async function caption(
+/** make_golden.py also records every returned sequence and its confidence (see its confidence()). */
+type Golden = GoldenFile & {
+  settings: Record<
+    string,
+    { sequences: Record<string, number[][]>; confidences: Record<string, number[]> }
+  >;
+};
+
+/**
+ * Confidence within 1e-5 relative of the reference's (PyTorch re-runs the decoder on the sequence
+ * and takes log_softmax in double; we use the search's fp32 scores). On these near-uniform tiny
+ * models, leaving out end-of-text or reading penalised scores moves it by 1e-3 or more.
+ */
+function expectConfidences(actual: number[], expected: number[]): void {
+  expect(actual).toHaveLength(expected.length);
+  actual.forEach((c, i) => expect(Math.abs(c - expected[i]) / expected[i]).toBeLessThan(1e-5));
+}
+
+async function captionAll(
   model: OnnxCaptionModel,
   items: BatchItem[],
-): Promise<Map<string, number[]>> {
-  const results = new Map<string, number[]>();
+): Promise<Map<string, ItemResult>> {
+  const results = new Map<string, ItemResult>();
   await generateBatch(
     model,
     items,
     {
       isCancelled: () => false,
-      onResult: (r: ItemResult) => results.set(r.id, r.tokenIds),
+      onResult: (r: ItemResult) => results.set(r.id, r),
       onCancelled: () => undefined,
       yieldToEvents: () => Promise.resolve(),
     },
@@ -50,11 +70,20 @@ async function caption(
   return results;
 }
 
+/** The best sequence's ids of each item. */
+async function caption(
+  model: OnnxCaptionModel,
+  items: BatchItem[],
+): Promise<Map<string, number[]>> {
+  const all = await captionAll(model, items);
+  return new Map([...all].map(([id, r]) => [id, r.sequences[0].tokenIds]));
+}
+
 describe.each([
   ['vit-gpt2-tiny', TINY_MODEL, 'golden' as const],
   ['vit-gpt2-tiny-eos', TINY_EOS_MODEL, 'golden-eos' as const],
 ])('ONNX engine vs PyTorch generate (%s, fp32)', (_label, source, goldenName) => {
-  const golden = readGolden(goldenName);
+  const golden = readGolden(goldenName) as Golden;
   let dir: string;
   let model: OnnxCaptionModel;
   const pixels = new Map<string, Float32Array>();
@@ -86,6 +115,28 @@ describe.each([
     },
   );
 
+  it.each(Object.keys(golden.settings))(
+    '%s: every returned sequence and its confidence match, in rank order',
+    async (setting) => {
+      const { options, sequences, confidences } = golden.settings[setting];
+      const items = golden.images.map((image) => ({
+        id: image,
+        pixels: pixels.get(image)!,
+        options: toOptions(options),
+      }));
+      const out = await captionAll(model, items);
+      for (const image of golden.images) {
+        const result = out.get(image)!;
+        const ids = result.sequences.map((r) => r.tokenIds);
+        expect({ image, ids }).toEqual({ image, ids: sequences[image] });
+        expectConfidences(
+          result.sequences.map((r) => r.confidence),
+          confidences[image],
+        );
+      }
+    },
+  );
+
   it('requests cancelled mid-batch leave, and the others still get their golden ids', async () => {
     const setting = Object.keys(golden.settings).find(
       (k) => (golden.settings[k].options.num_beams as number) > 1,
@@ -105,7 +156,7 @@ describe.each([
       items,
       {
         isCancelled: (id) => steps >= 3 && dropped.has(id),
-        onResult: (r: ItemResult) => results.set(r.id, r.tokenIds),
+        onResult: (r: ItemResult) => results.set(r.id, r.sequences[0].tokenIds),
         onCancelled: (id) => cancelled.push(id),
         yieldToEvents: async () => void steps++,
       },

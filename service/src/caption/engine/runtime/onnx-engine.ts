@@ -1,5 +1,12 @@
 import { Worker } from 'node:worker_threads';
-import { CaptionEngine, EngineInfo, EngineJob, EngineSink } from '../caption-engine';
+import {
+  CaptionEngine,
+  EngineCapacity,
+  EngineInfo,
+  EngineJob,
+  EngineSink,
+  WorkerLostError,
+} from '../caption-engine';
 import { ModelDtype } from '../model/model-spec';
 import { PreparedModel } from '../prepared-model';
 import { startWorker } from '../worker-entry';
@@ -16,23 +23,42 @@ export interface OnnxEngineOptions {
   workers: number;
   threadsPerWorker: number;
   log: (message: string) => void;
+  /**
+   * First wait before starting a replacement again after one failed to start; doubled per
+   * failure up to 30 s. Default 1000.
+   */
+  restartBackoffMs?: number;
+  /** Lets the host crash a worker on purpose (specs of the failure paths only). */
+  testHooks?: boolean;
 }
 
 interface Slot {
   worker: Worker;
   busy: boolean;
+  /** Lost (error or exit): answered and replaced once, whichever event came first. */
+  lost: boolean;
   pending: Map<string, EngineSink>;
   batchDone?: () => void;
 }
+
+const MAX_RESTART_BACKOFF_MS = 30_000;
 
 /**
  * Runs the ONNX engine in worker threads: each worker loads its own sessions and runs one batch
  * at a time with `threadsPerWorker` intra-op threads. This side only routes messages, so the
  * HTTP event loop never waits on ONNX Runtime.
+ *
+ * A worker that dies (an uncaught error, a native abort, or an exit) is replaced once: its
+ * unanswered jobs get WorkerLostError at once, capacity listeners hear of the loss and again
+ * when the replacement is ready (the scheduler pumps its queue then), and a replacement that
+ * fails to start is tried again with a growing pause, so capacity comes back when the cause
+ * goes away (while none is ready, readiness reports it).
  */
 export class OnnxEngine implements CaptionEngine {
   private readonly workerSlots: Slot[] = [];
   private readonly owner = new Map<string, Slot>();
+  private readonly listeners: ((capacity: EngineCapacity) => void)[] = [];
+  private starting = 0;
   private disposed = false;
   private prepared?: PreparedModel;
 
@@ -40,6 +66,14 @@ export class OnnxEngine implements CaptionEngine {
 
   get slots(): number {
     return this.workerSlots.length;
+  }
+
+  get capacity(): EngineCapacity {
+    return { ready: this.workerSlots.length, starting: this.starting };
+  }
+
+  onCapacityChange(listener: (capacity: EngineCapacity) => void): void {
+    this.listeners.push(listener);
   }
 
   async load(): Promise<EngineInfo> {
@@ -79,6 +113,12 @@ export class OnnxEngine implements CaptionEngine {
     if (slot) slot.worker.postMessage({ type: 'cancel', id } satisfies HostMessage);
   }
 
+  /** Test hook: makes a ready worker fail as a crash would (options.testHooks only). */
+  crashWorker(index: number, how: 'throw' | 'exit'): void {
+    if (!this.options.testHooks) throw new Error('OnnxEngine test hooks are off');
+    this.workerSlots[index].worker.postMessage({ type: 'test-crash', how } satisfies HostMessage);
+  }
+
   /** Lets each worker release its sessions and end; terminates one that does not within 10 s. */
   async dispose(): Promise<void> {
     this.disposed = true;
@@ -95,30 +135,48 @@ export class OnnxEngine implements CaptionEngine {
   }
 
   private startWorker(): Promise<void> {
-    const init: WorkerInit = { prepared: this.prepared!, threads: this.options.threadsPerWorker };
+    const init: WorkerInit = {
+      prepared: this.prepared!,
+      threads: this.options.threadsPerWorker,
+      testHooks: this.options.testHooks ?? false,
+    };
     const worker: Worker = startWorker(__dirname, 'inference.worker', init);
-    const slot: Slot = { worker, busy: false, pending: new Map() };
+    const slot: Slot = { worker, busy: false, lost: false, pending: new Map() };
+    this.starting++;
+    this.announce();
     return new Promise<void>((resolve, reject) => {
       let ready = false;
+      const failedToStart = (error: Error) => {
+        if (ready || slot.lost) return;
+        slot.lost = true;
+        this.starting--;
+        this.announce();
+        void worker.terminate();
+        reject(error);
+      };
       worker.on('message', (message: WorkerMessage) => {
         if (message.type === 'ready') {
           ready = true;
-          this.workerSlots.push(slot);
+          this.starting--;
+          if (this.disposed) {
+            // Disposed while it loaded: nobody will dispose it later.
+            worker.postMessage({ type: 'dispose' } satisfies HostMessage);
+          } else {
+            this.workerSlots.push(slot);
+          }
+          this.announce();
           resolve();
           return;
         }
         this.handle(slot, message);
       });
-      worker.on('error', (error) => {
-        if (!ready) reject(error);
-        else this.failWorker(slot, error);
-      });
+      worker.on('error', (error) =>
+        ready ? this.lose(slot, error.message) : failedToStart(error),
+      );
       worker.on('exit', (code) => {
-        if (!ready) {
-          reject(new Error(`inference worker exited with code ${code} while loading the model`));
-        } else if (!this.disposed) {
-          this.failWorker(slot, new Error(`inference worker exited with code ${code}`));
-        }
+        const reason = `exit code ${code}`;
+        if (!ready) failedToStart(new Error(`inference worker ${reason} while loading the model`));
+        else if (!this.disposed) this.lose(slot, reason);
       });
     });
   }
@@ -165,18 +223,39 @@ export class OnnxEngine implements CaptionEngine {
     return sink;
   }
 
-  private failWorker(slot: Slot, error: Error): void {
-    this.options.log(`inference worker failed: ${error.message}`);
+  /** A ready worker is gone: answer its jobs, free its slot, replace it (once per worker). */
+  private lose(slot: Slot, reason: string): void {
+    if (slot.lost) return;
+    slot.lost = true;
+    this.options.log(`inference worker failed (${reason}); starting a replacement`);
+    const error = new WorkerLostError(reason);
     for (const id of [...slot.pending.keys()]) this.settle(slot, id)?.onError(id, error);
     const index = this.workerSlots.indexOf(slot);
     if (index >= 0) this.workerSlots.splice(index, 1);
     slot.busy = false;
     slot.batchDone?.();
-    if (this.disposed) return;
-    // Replace the lost worker so capacity recovers; if that fails too the engine has no slots
-    // and readiness reports it.
-    this.startWorker().catch((e: Error) =>
-      this.options.log(`could not restart inference worker: ${e.message}`),
-    );
+    void slot.worker.terminate();
+    // Starting the replacement announces the new capacity (this worker gone, one starting).
+    if (this.disposed) this.announce();
+    else this.replace(0);
+  }
+
+  private replace(failures: number): void {
+    this.startWorker().catch((error: Error) => {
+      if (this.disposed) return;
+      const base = this.options.restartBackoffMs ?? 1000;
+      const waitMs = Math.min(MAX_RESTART_BACKOFF_MS, base * 2 ** failures);
+      this.options.log(
+        `could not start a replacement inference worker (${error.message}); trying again in ${waitMs} ms`,
+      );
+      setTimeout(() => {
+        if (!this.disposed) this.replace(failures + 1);
+      }, waitMs).unref();
+    });
+  }
+
+  private announce(): void {
+    const capacity = this.capacity;
+    for (const listener of this.listeners) listener(capacity);
   }
 }

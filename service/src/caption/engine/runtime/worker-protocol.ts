@@ -8,10 +8,16 @@ import { PreparedModel } from '../prepared-model';
 export interface WorkerInit {
   prepared: PreparedModel;
   threads: number;
+  /** Honour 'test-crash' (specs of the failure paths only). */
+  testHooks: boolean;
 }
 
 export type HostMessage =
-  { type: 'batch'; jobs: EngineJob[] } | { type: 'cancel'; id: string } | { type: 'dispose' };
+  | { type: 'batch'; jobs: EngineJob[] }
+  | { type: 'cancel'; id: string }
+  | { type: 'dispose' }
+  /** Fail as a crash would: an uncaught error ('throw') or the thread ending ('exit'). */
+  | { type: 'test-crash'; how: 'throw' | 'exit' };
 
 export type WorkerMessage =
   | { type: 'ready' }

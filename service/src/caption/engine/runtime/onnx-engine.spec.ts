@@ -1,0 +1,169 @@
+/**
+ * OnnxEngine with real worker threads on the tiny model: results travel back with their ranked
+ * sequences, and a worker that dies is answered for and replaced exactly once, also when
+ * starting the replacement fails for a while.
+ */
+import { renameSync, rmSync } from 'node:fs';
+import { TINY_MODEL, copyModel, referencePixels } from '../../../../test/support/fixtures';
+import {
+  EngineCapacity,
+  EngineJob,
+  EngineResult,
+  EngineSink,
+  WorkerLostError,
+} from '../caption-engine';
+import { DecodingOptions } from '../decoding/decoding-options';
+import { findOrPrepare } from '../prepare/model-preparer';
+import { OnnxEngine } from './onnx-engine';
+
+const OPTIONS: DecodingOptions = {
+  maxNewTokens: 64,
+  minNewTokens: 64,
+  numBeams: 4,
+  lengthPenalty: 1,
+  earlyStopping: false,
+  noRepeatNgramSize: 0,
+  repetitionPenalty: 1,
+};
+
+type Outcome = { result: EngineResult } | { error: Error } | { cancelled: true };
+
+/** Runs jobs and collects how each was answered (each must be answered exactly once). */
+function collector() {
+  const outcomes = new Map<string, Outcome[]>();
+  const add = (id: string, outcome: Outcome) =>
+    outcomes.set(id, [...(outcomes.get(id) ?? []), outcome]);
+  const sink: EngineSink = {
+    onResult: (id, result) => add(id, { result }),
+    onError: (id, error) => add(id, { error }),
+    onCancelled: (id) => add(id, { cancelled: true }),
+  };
+  return { outcomes, sink };
+}
+
+async function job(id: string, options: Partial<DecodingOptions> = {}): Promise<EngineJob> {
+  return { id, rgb: (await referencePixels('china')).slice(), options: { ...OPTIONS, ...options } };
+}
+
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('OnnxEngine (worker threads, tiny model)', () => {
+  let dir: string;
+  let engine: OnnxEngine;
+  let stepPath: string;
+  const events: EngineCapacity[] = [];
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    dir = copyModel(TINY_MODEL);
+    engine = new OnnxEngine({
+      locateModel: () => Promise.resolve(dir),
+      prepare: async (modelDir) => {
+        const prepared = await findOrPrepare(modelDir, 'fp32', dir, () => undefined);
+        stepPath = prepared.stepPath;
+        return prepared;
+      },
+      dtype: 'fp32',
+      workers: 1,
+      threadsPerWorker: 1,
+      log: (m) => logs.push(m),
+      restartBackoffMs: 50,
+      testHooks: true,
+    });
+    engine.onCapacityChange((c) => events.push(c));
+    await engine.load();
+  });
+
+  afterAll(async () => {
+    await engine?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    events.length = 0;
+    logs.length = 0;
+  });
+
+  it('answers with the ranked sequences, their text and confidence', async () => {
+    const { outcomes, sink } = collector();
+    await engine.runBatch(
+      [await job('a', { maxNewTokens: 8, minNewTokens: 0, numReturnSequences: 3 })],
+      sink,
+    );
+    const [outcome] = outcomes.get('a')!;
+    expect(outcome).toHaveProperty('result');
+    const { result } = outcome as { result: EngineResult };
+    expect(result.sequences).toHaveLength(3);
+    expect(result.sequences[0]).toEqual({
+      text: result.text,
+      tokenIds: result.tokenIds,
+      confidence: result.confidence,
+    });
+    for (const s of result.sequences) {
+      expect(s.text.length).toBeGreaterThan(0);
+      expect(s.confidence).toBeGreaterThan(0);
+      expect(s.confidence).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('fails only the job whose options no search accepts', async () => {
+    const { outcomes, sink } = collector();
+    const jobs = [
+      await job('bad', { numBeams: 2, numReturnSequences: 3 }),
+      await job('good', { maxNewTokens: 4, minNewTokens: 0 }),
+    ];
+    await engine.runBatch(jobs, sink);
+    expect((outcomes.get('bad')![0] as { error: Error }).error.message).toMatch(
+      /numReturnSequences must be an integer from 1 to numBeams \(2\), got 3/,
+    );
+    expect(outcomes.get('good')![0]).toHaveProperty('result');
+  });
+
+  it.each(['throw', 'exit'] as const)(
+    'a worker that dies mid-batch (%s): its jobs get WorkerLostError, one replacement starts',
+    async (how) => {
+      const { outcomes, sink } = collector();
+      const batch = engine.runBatch([await job('x'), await job('y')], sink);
+      engine.crashWorker(0, how);
+      await batch; // the slot is freed at once, not at some deadline
+      for (const id of ['x', 'y']) {
+        expect(outcomes.get(id)).toHaveLength(1);
+        expect((outcomes.get(id)![0] as { error: Error }).error).toBeInstanceOf(WorkerLostError);
+      }
+      expect(engine.capacity).toEqual({ ready: 0, starting: 1 });
+      await until(() => engine.capacity.ready === 1);
+      // Give a second replacement (the bug: one per 'error' and one per 'exit') time to show.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(engine.capacity).toEqual({ ready: 1, starting: 0 });
+      expect(events.filter((e) => e.starting > 0)).toHaveLength(1);
+      expect(events[events.length - 1]).toEqual({ ready: 1, starting: 0 });
+      const after = collector();
+      await engine.runBatch([await job('z', { maxNewTokens: 3, minNewTokens: 0 })], after.sink);
+      expect(after.outcomes.get('z')![0]).toHaveProperty('result');
+    },
+  );
+
+  it('keeps trying to start a replacement that fails, and recovers when the cause goes away', async () => {
+    renameSync(stepPath, `${stepPath}.away`);
+    try {
+      engine.crashWorker(0, 'exit');
+      await until(
+        () => logs.filter((m) => m.includes('could not start a replacement')).length >= 2,
+      );
+      expect(engine.capacity.ready).toBe(0);
+      expect(events.some((e) => e.ready === 0 && e.starting === 0)).toBe(true);
+    } finally {
+      renameSync(`${stepPath}.away`, stepPath);
+    }
+    await until(() => engine.capacity.ready === 1);
+    const { outcomes, sink } = collector();
+    await engine.runBatch([await job('after', { maxNewTokens: 3, minNewTokens: 0 })], sink);
+    expect(outcomes.get('after')![0]).toHaveProperty('result');
+  });
+});
