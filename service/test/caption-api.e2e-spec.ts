@@ -90,6 +90,11 @@ describe('caption API (tiny model, e2e)', () => {
         cached: false,
         batch_images: 1,
       });
+      expect(response.body.captions).toEqual([
+        { caption: response.body.caption, confidence: response.body.confidence },
+      ]);
+      expect(response.body.confidence).toBeGreaterThan(0);
+      expect(response.body.confidence).toBeLessThanOrEqual(1);
       expect(response.body.tokens).toBeGreaterThan(0);
       expect(response.body.tokens).toBeLessThanOrEqual(15);
       expect(response.body.timings_ms.total).toBeGreaterThan(0);
@@ -131,6 +136,38 @@ describe('caption API (tiny model, e2e)', () => {
         .serialize(((bytes: Buffer) => bytes) as unknown as (body: unknown) => string) // raw, as curl sends it
         .send(FLOWER)
         .expect(200);
+    });
+
+    it('returns several captions, best first, each with its confidence', async () => {
+      const response = await request(http)
+        .post('/caption?num_beams=3&num_return_sequences=3&max_new_tokens=6')
+        .set('Content-Type', 'image/jpeg')
+        .send(FLOWER)
+        .expect(200);
+      const { caption, confidence, captions, decoding } = response.body;
+      expect(decoding).toMatchObject({ num_beams: 3, num_return_sequences: 3 });
+      expect(captions).toHaveLength(3);
+      expect(captions[0]).toEqual({ caption, confidence });
+      for (const ranked of captions) {
+        expect(ranked.caption).toMatch(/\S/);
+        expect(ranked.confidence).toBeGreaterThan(0);
+        expect(ranked.confidence).toBeLessThanOrEqual(1);
+      }
+      // one caption by default, the same best one
+      const single = await request(http)
+        .post('/caption?num_beams=3&max_new_tokens=6')
+        .set('Content-Type', 'image/jpeg')
+        .send(FLOWER)
+        .expect(200);
+      expect(single.body.captions).toEqual([{ caption, confidence }]);
+      expect(
+        (
+          await request(http)
+            .post('/caption?num_beams=2&num_return_sequences=3')
+            .set('Content-Type', 'image/jpeg')
+            .send(FLOWER)
+        ).body,
+      ).toMatchObject({ status: 400, errors: [{ field: 'num_return_sequences' }] });
     });
 
     it('reads options from multipart form fields', async () => {

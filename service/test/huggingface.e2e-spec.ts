@@ -185,6 +185,26 @@ describe('Hugging Face-compatible route (tiny model, real clients)', () => {
       expect(withParameters.body).toEqual([{ generated_text: native.body.caption }]);
     });
 
+    it('lists every returned caption, best first; the object is the best', async () => {
+      const native = await request(http)
+        .post('/caption?num_beams=2&num_return_sequences=2')
+        .set('Content-Type', 'image/jpeg')
+        .send(FLOWER)
+        .expect(200);
+      const list = await request(http)
+        .post(`/models/${served}?num_beams=2&num_return_sequences=2`)
+        .send(FLOWER)
+        .expect(200);
+      expect(list.body).toEqual(
+        native.body.captions.map((c: { caption: string }) => ({ generated_text: c.caption })),
+      );
+      const object = await imageToText({
+        endpointUrl: `${base}/models/${served}?num_beams=2&num_return_sequences=2`,
+        data: new Blob([FLOWER]),
+      });
+      expect(object).toEqual({ generated_text: native.body.caption });
+    });
+
     it('reads options from the query string for a raw body, as the clients cannot send them', async () => {
       const answer = await request(http)
         .post(`/models/${served}?max_new_tokens=3&num_beams=1`)

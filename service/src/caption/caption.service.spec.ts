@@ -47,6 +47,11 @@ function setup({ cacheEntries = 8, ready = true } = {}) {
   const result: ScheduledCaption = {
     text: 'a caption',
     tokenIds: [5, 6, 7, 8],
+    confidence: 0.5,
+    sequences: [
+      { text: 'a caption', tokenIds: [5, 6, 7, 8], confidence: 0.5 },
+      { text: 'another caption', tokenIds: [5, 9], confidence: 0.25 },
+    ],
     encoderMs: 30,
     decodingMs: 40,
     batchImages: 2,
@@ -80,6 +85,11 @@ describe('CaptionService', () => {
     expect(scheduler.submit).toHaveBeenCalledWith(RGB, options, signal);
     expect(response).toMatchObject({
       caption: 'a caption',
+      confidence: 0.5,
+      captions: [
+        { caption: 'a caption', confidence: 0.5 },
+        { caption: 'another caption', confidence: 0.25 },
+      ],
       model: { id: 'owner/model', revision: 'abc', dtype: 'q8' },
       decoding: { num_beams: 2, max_new_tokens: 9, min_new_tokens: 0, early_stopping: false },
       tokens: 4,

@@ -77,6 +77,8 @@ export class CaptionService {
     this.metrics.request('ok');
     return {
       caption: result.text,
+      confidence: result.confidence,
+      captions: result.sequences.map((s) => ({ caption: s.text, confidence: s.confidence })),
       tokens: result.tokenIds.length,
       batchImages: result.batchImages,
       timings: {

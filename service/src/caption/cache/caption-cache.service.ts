@@ -6,6 +6,9 @@ import { DecodingOptions } from '../engine/caption-engine';
 
 export interface CachedCaption {
   caption: string;
+  confidence: number;
+  /** Every returned caption, best first. */
+  captions: { caption: string; confidence: number }[];
   tokens: number;
   batchImages: number;
   timings: {

@@ -123,6 +123,20 @@ export const DECODING_OPTIONS = {
     beamSearchOnly: false,
     description: 'Penalty for tokens already generated (1: off).',
   },
+  /**
+   * How many captions to return, best first: the beam search's finished hypotheses in score
+   * order, as `generate(num_return_sequences=...)` returns them. At most num_beams (greedy
+   * decoding has one); each comes with its confidence.
+   */
+  num_return_sequences: {
+    kind: 'integer',
+    field: 'numReturnSequences',
+    minimum: 1,
+    maximum: 8,
+    default: 1,
+    beamSearchOnly: false,
+    description: 'How many captions to return, best first (1..num_beams).',
+  },
 } as const satisfies Record<string, DecodingOptionSpec>;
 
 export type DecodingOptionName = keyof typeof DECODING_OPTIONS;

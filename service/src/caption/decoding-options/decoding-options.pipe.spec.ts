@@ -35,6 +35,7 @@ describe('DecodingOptionsPipe', () => {
       earlyStopping: false,
       noRepeatNgramSize: 0,
       repetitionPenalty: 1,
+      numReturnSequences: 1,
     });
   });
 
@@ -48,6 +49,7 @@ describe('DecodingOptionsPipe', () => {
         early_stopping: 'never',
         no_repeat_ngram_size: '3',
         repetition_penalty: '1.25',
+        num_return_sequences: '3',
       }),
     ).toEqual({
       maxNewTokens: 20,
@@ -57,6 +59,7 @@ describe('DecodingOptionsPipe', () => {
       earlyStopping: 'never',
       noRepeatNgramSize: 3,
       repetitionPenalty: 1.25,
+      numReturnSequences: 3,
     });
     expect(query({ early_stopping: 'true' }).earlyStopping).toBe(true);
     expect(query({ early_stopping: 'false' }).earlyStopping).toBe(false);
@@ -92,6 +95,7 @@ describe('DecodingOptionsPipe', () => {
       for (const value of [spec.minimum, spec.maximum]) {
         const raw = { ...beams, [name]: String(value) };
         if (name === 'min_new_tokens') Object.assign(raw, { max_new_tokens: '64' });
+        if (name === 'num_return_sequences') Object.assign(raw, { num_beams: '8' });
         expect(query(raw)[spec.field]).toBe(value);
       }
     });
@@ -164,6 +168,22 @@ describe('DecodingOptionsPipe', () => {
     expect(errorsOf({ query: { num_beams: { a: '1' } } })).toEqual([
       { field: 'num_beams', message: 'num_beams must be a single value, not an object' },
     ]);
+  });
+
+  it('refuses more returned sequences than beams', () => {
+    expect(query({ num_beams: '4', num_return_sequences: '4' }).numReturnSequences).toBe(4);
+    const problem = problemOf(() => query({ num_beams: '2', num_return_sequences: '3' }));
+    expect(problem.code).toBe('validation_failed');
+    expect(problem.extras.fields?.errors).toEqual([
+      {
+        field: 'num_return_sequences',
+        message: 'num_return_sequences (3) must not exceed num_beams (2)',
+      },
+    ]);
+    // greedy decoding has one caption
+    expect(problemOf(() => query({ num_return_sequences: '2' }, 1)).detail).toBe(
+      'num_return_sequences (2) must not exceed num_beams (1)',
+    );
   });
 
   it('refuses min_new_tokens above max_new_tokens', () => {

@@ -94,6 +94,14 @@ function checkAcrossFields(options: DecodingOptions, given: DecodingOptionName[]
       },
     ]);
   }
+  if ((options.numReturnSequences ?? 1) > options.numBeams) {
+    throw invalid([
+      {
+        field: 'num_return_sequences',
+        message: `num_return_sequences (${options.numReturnSequences}) must not exceed num_beams (${options.numBeams})`,
+      },
+    ]);
+  }
   // A beam-only option at its default changes nothing, so it is accepted with greedy decoding
   // (Swagger UI and clients that echo a response's `decoding` send every option).
   const ineffective = given.filter((name) => {

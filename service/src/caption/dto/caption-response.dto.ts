@@ -47,6 +47,26 @@ export class DecodingDto {
   @UsedOption('early_stopping') early_stopping: boolean | 'never';
   @UsedOption('no_repeat_ngram_size') no_repeat_ngram_size: number;
   @UsedOption('repetition_penalty') repetition_penalty: number;
+  @UsedOption('num_return_sequences') num_return_sequences: number;
+}
+
+const CONFIDENCE = {
+  type: 'number',
+  minimum: 0,
+  maximum: 1,
+  description:
+    "The model's own certainty of the caption: the exponential of the mean log-probability it " +
+    'gave each generated token (end-of-text included), from its raw next-token distribution ' +
+    'before penalties and bans; the per-token geometric mean of the caption likelihood.',
+} as const;
+
+/** One returned caption and its confidence. */
+export class RankedCaptionDto {
+  @ApiProperty({ example: 'a man riding a wave on top of a surfboard' })
+  caption: string;
+
+  @ApiProperty({ ...CONFIDENCE, example: 0.62 })
+  confidence: number;
 }
 
 export class TimingsDto {
@@ -60,8 +80,22 @@ export class TimingsDto {
 }
 
 export class CaptionResponseDto {
-  @ApiProperty({ example: 'a man riding a wave on top of a surfboard' })
+  @ApiProperty({
+    example: 'a man riding a wave on top of a surfboard',
+    description: 'The best caption (captions[0]).',
+  })
   caption: string;
+
+  @ApiProperty({ ...CONFIDENCE, example: 0.62, description: 'The confidence of the best caption.' })
+  confidence: number;
+
+  @ApiProperty({
+    type: [RankedCaptionDto],
+    description:
+      'The num_return_sequences captions in rank order (beam score with length penalty, as ' +
+      'Hugging Face generate ranks them), each with its confidence; the first is `caption`.',
+  })
+  captions: RankedCaptionDto[];
 
   @ApiProperty({ type: ModelInfoDto })
   model: ModelInfoDto;
@@ -72,7 +106,7 @@ export class CaptionResponseDto {
   @ApiProperty({
     type: 'integer',
     example: 11,
-    description: 'Generated tokens, end-of-text included when produced.',
+    description: 'Generated tokens of the best caption, end-of-text included when produced.',
   })
   tokens: number;
 
@@ -88,7 +122,8 @@ export class CaptionResponseDto {
 
   @ApiProperty({
     type: TimingsDto,
-    description: 'Milliseconds per stage (this request, or the original for cached answers).',
+    description:
+      'Milliseconds per stage of this request; a cached answer ran none, only its total counts.',
   })
   timings_ms: TimingsDto;
 }

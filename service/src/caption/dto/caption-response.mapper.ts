@@ -16,6 +16,8 @@ export function toCaptionResponse(
 ): CaptionResponseDto {
   return {
     caption: answer.caption,
+    confidence: answer.confidence,
+    captions: answer.captions,
     model: { id: model.modelId, revision: model.revision, dtype: model.dtype },
     decoding: toDecodingDto(options),
     tokens: answer.tokens,

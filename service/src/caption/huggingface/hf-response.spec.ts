@@ -16,8 +16,17 @@ describe('Hugging Face answers', () => {
   });
 
   it('maps a caption to either shape', () => {
-    const answer = { caption: 'a cat on a mat' } as CaptionResponseDto;
-    expect(toHfAnswer(answer, 'list')).toEqual([{ generated_text: 'a cat on a mat' }]);
+    const answer = {
+      caption: 'a cat on a mat',
+      captions: [
+        { caption: 'a cat on a mat', confidence: 0.5 },
+        { caption: 'a cat', confidence: 0.4 },
+      ],
+    } as CaptionResponseDto;
+    expect(toHfAnswer(answer, 'list')).toEqual([
+      { generated_text: 'a cat on a mat' },
+      { generated_text: 'a cat' },
+    ]);
     expect(toHfAnswer(answer, 'object')).toEqual({ generated_text: 'a cat on a mat' });
   });
 });

@@ -28,6 +28,8 @@ export function toHfAnswer(
   answer: CaptionResponseDto,
   shape: HfShape,
 ): HfGeneratedText | HfGeneratedText[] {
-  const best = { generated_text: answer.caption };
-  return shape === 'object' ? best : [best];
+  // The list holds every returned caption, best first, as the pipeline returns them with
+  // num_return_sequences; the object, the best one.
+  if (shape === 'object') return { generated_text: answer.caption };
+  return answer.captions.map(({ caption }) => ({ generated_text: caption }));
 }
