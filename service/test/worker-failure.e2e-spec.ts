@@ -39,6 +39,7 @@ describe('inference worker failure (e2e, real engine)', () => {
     dir = copyModel(TINY_MODEL);
     engine = new OnnxEngine({
       locateModel: () => Promise.resolve(dir),
+      revisionOf: () => 'local',
       prepare: async (modelDir) => {
         const prepared = await findOrPrepare(modelDir, 'fp32', dir, () => undefined);
         stepPath = prepared.stepPath;

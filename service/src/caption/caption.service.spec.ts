@@ -47,6 +47,8 @@ function setup({ cacheEntries = 8, ready = true } = {}) {
   const result: ScheduledCaption = {
     text: 'a caption',
     tokenIds: [5, 6, 7, 8],
+    confidence: 0.5,
+    sequences: [{ text: 'a caption', tokenIds: [5, 6, 7, 8], confidence: 0.5 }],
     encoderMs: 30,
     decodingMs: 40,
     batchImages: 2,

@@ -28,6 +28,7 @@ describe('decoding option catalog', () => {
       early_stopping: 'never',
       no_repeat_ngram_size: 0,
       repetition_penalty: 1,
+      num_return_sequences: 1,
     });
   });
 

@@ -123,6 +123,19 @@ export const DECODING_OPTIONS = {
     beamSearchOnly: false,
     description: 'Penalty for tokens already generated (1: off).',
   },
+  /**
+   * How many of the search's finished captions to return, best first (Hugging Face
+   * `num_return_sequences`): 1..num_beams; greedy decoding has exactly one.
+   */
+  num_return_sequences: {
+    kind: 'integer',
+    field: 'numReturnSequences',
+    minimum: 1,
+    maximum: 8,
+    default: 1,
+    beamSearchOnly: false,
+    description: 'Captions to return, best first (at most num_beams).',
+  },
 } as const satisfies Record<string, DecodingOptionSpec>;
 
 export type DecodingOptionName = keyof typeof DECODING_OPTIONS;

@@ -29,6 +29,7 @@ describe('DecodingOptionsPipe', () => {
       earlyStopping: false,
       noRepeatNgramSize: 0,
       repetitionPenalty: 1,
+      numReturnSequences: 1,
     });
   });
 
@@ -42,6 +43,7 @@ describe('DecodingOptionsPipe', () => {
         early_stopping: 'never',
         no_repeat_ngram_size: '3',
         repetition_penalty: '1.25',
+        num_return_sequences: '3',
       }),
     ).toEqual({
       maxNewTokens: 20,
@@ -51,6 +53,7 @@ describe('DecodingOptionsPipe', () => {
       earlyStopping: 'never',
       noRepeatNgramSize: 3,
       repetitionPenalty: 1.25,
+      numReturnSequences: 3,
     });
     expect(pipe().transform({ early_stopping: 'true' }).earlyStopping).toBe(true);
     expect(pipe().transform({ early_stopping: 'false' }).earlyStopping).toBe(false);
@@ -73,6 +76,7 @@ describe('DecodingOptionsPipe', () => {
       for (const value of [spec.minimum, spec.maximum]) {
         const raw = { ...beams, [name]: String(value) };
         if (name === 'min_new_tokens') Object.assign(raw, { max_new_tokens: '64' });
+        if (name === 'num_return_sequences') Object.assign(raw, { num_beams: '8' });
         expect(pipe().transform(raw)[spec.field]).toBe(value);
       }
     });

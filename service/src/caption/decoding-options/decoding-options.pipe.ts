@@ -52,6 +52,13 @@ function checkAcrossFields(options: DecodingOptions, given: DecodingOptionName[]
       `min_new_tokens (${options.minNewTokens}) must not exceed max_new_tokens (${options.maxNewTokens})`,
     );
   }
+  const returned = options.numReturnSequences ?? 1;
+  if (returned > options.numBeams) {
+    throw new ProblemError(
+      'validation_failed',
+      `num_return_sequences (${returned}) must not exceed num_beams (${options.numBeams})`,
+    );
+  }
   const beamOnly = given.filter((name) => DECODING_OPTIONS[name].beamSearchOnly);
   if (options.numBeams === 1 && beamOnly.length > 0) {
     throw new ProblemError(

@@ -13,4 +13,5 @@ export class CaptionOptionsDto {
   @DecodingOption('early_stopping') early_stopping?: boolean | 'never';
   @DecodingOption('no_repeat_ngram_size') no_repeat_ngram_size?: number;
   @DecodingOption('repetition_penalty') repetition_penalty?: number;
+  @DecodingOption('num_return_sequences') num_return_sequences?: number;
 }

@@ -64,6 +64,7 @@ describe('OnnxEngine (worker threads, tiny model)', () => {
     dir = copyModel(TINY_MODEL);
     engine = new OnnxEngine({
       locateModel: () => Promise.resolve(dir),
+      revisionOf: () => 'local',
       prepare: async (modelDir) => {
         const prepared = await findOrPrepare(modelDir, 'fp32', dir, () => undefined);
         stepPath = prepared.stepPath;
