@@ -212,8 +212,8 @@ describe('caption API (tiny model, e2e)', () => {
         'missing_image',
       ],
       [
-        'a JSON body',
-        () => request(http).post('/caption').send({ url: 'http://x/y.jpg' }),
+        'a text body',
+        () => request(http).post('/caption').set('Content-Type', 'text/plain').send('a cat'),
         415,
         'unsupported_media_type',
       ],

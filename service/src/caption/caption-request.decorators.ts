@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import { ProblemError } from '../common/problem/problem.error';
 import { UploadedCaptionRequest } from './caption-upload.interceptor';
 import { RawOptions } from './decoding-options/decoding-options.pipe';
+import type { JsonCaptionRequest } from './inputs/caption-json.interceptor';
 
 /** The uploaded image bytes (read by CaptionUploadInterceptor); 400 when there are none. */
 export const UploadedImage = createParamDecorator(
@@ -29,7 +30,8 @@ export const CaptionOptions = createParamDecorator(
       request.is('multipart/form-data') && request.body && typeof request.body === 'object'
         ? (request.body as Record<string, unknown>)
         : undefined;
-    return { query: request.query as Record<string, unknown>, form };
+    const body = (request as JsonCaptionRequest).jsonOptions;
+    return { query: request.query as Record<string, unknown>, form, body };
   },
 );
 

@@ -43,6 +43,8 @@ export class CaptionUploadInterceptor implements NestInterceptor {
   }
 
   private async read(request: UploadedCaptionRequest, response: Response): Promise<void> {
+    // A JSON body was read before (CaptionJsonInterceptor).
+    if (request.imageBytes) return;
     const type = (request.headers['content-type'] ?? '').split(';')[0].trim();
     if (type.toLowerCase() === 'multipart/form-data') {
       await new Promise<void>((resolve, reject) =>

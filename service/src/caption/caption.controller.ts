@@ -5,6 +5,7 @@ import { ApiProblems } from '../common/problem/api-problems.decorator';
 import { CaptionAdmissionGuard } from './caption-admission.guard';
 import { CaptionOptions, ClientGone, UploadedImage } from './caption-request.decorators';
 import { CaptionUploadInterceptor } from './caption-upload.interceptor';
+import { CaptionJsonInterceptor } from './inputs/caption-json.interceptor';
 import { CaptionService } from './caption.service';
 import { ApiCaptionBody, ApiCaptionOptions } from './caption.openapi';
 import { DecodingOptionsPipe } from './decoding-options/decoding-options.pipe';
@@ -21,14 +22,15 @@ export class CaptionController {
   @Post()
   @HttpCode(200)
   @UseGuards(CaptionAdmissionGuard)
-  @UseInterceptors(CaptionUploadInterceptor)
+  @UseInterceptors(CaptionJsonInterceptor, CaptionUploadInterceptor)
   @ApiOperation({
     summary: 'Caption an image',
     description:
-      'Multipart field `file` (as the seed service), or the raw image bytes with Content-Type image/*. ' +
+      'Multipart field `file` (as the seed service), the raw image bytes with Content-Type image/*, ' +
+      'or JSON `{"url": "https://..."}` or `{"image": "<base64>"}`. ' +
       'JPEG, PNG, WebP, GIF (first frame), TIFF (first page) and AVIF; the type is read from the bytes.',
   })
-  @ApiConsumes('multipart/form-data', ...Object.values(ACCEPTED_MEDIA_TYPES))
+  @ApiConsumes('multipart/form-data', ...Object.values(ACCEPTED_MEDIA_TYPES), 'application/json')
   @ApiCaptionBody()
   @ApiCaptionOptions()
   @ApiOkResponse({
@@ -36,10 +38,13 @@ export class CaptionController {
     description: 'The caption, with the model and decoding used.',
   })
   @ApiProblems(
-    { status: 400, codes: ['validation_failed', 'missing_image', 'unsupported_option'] },
+    {
+      status: 400,
+      codes: ['validation_failed', 'missing_image', 'unsupported_option', 'url_not_allowed'],
+    },
     413,
     { status: 415, codes: ['unsupported_media_type'] },
-    { status: 422, codes: ['invalid_image'] },
+    { status: 422, codes: ['invalid_image', 'url_fetch_failed'] },
     429,
     500,
     503,

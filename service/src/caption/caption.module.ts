@@ -13,6 +13,7 @@ import { HfBodyInterceptor } from './huggingface/hf-body.interceptor';
 import { HfRequestGuard } from './huggingface/hf-request.guard';
 import { HuggingFaceController } from './huggingface/hf.controller';
 import { ImageUrlFetcher } from './url/image-url-fetcher.service';
+import { CaptionJsonInterceptor } from './inputs/caption-json.interceptor';
 
 @Module({
   controllers: [CaptionController, HuggingFaceController],
@@ -27,6 +28,7 @@ import { ImageUrlFetcher } from './url/image-url-fetcher.service';
     CaptionAdmissionGuard,
     CaptionUploadInterceptor,
     HfBodyInterceptor,
+    CaptionJsonInterceptor,
     HfRequestGuard,
     ImageUrlFetcher,
   ],

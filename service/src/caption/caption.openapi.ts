@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBody, ApiQuery, OpenAPIObject } from '@nestjs/swagger';
+import { ApiBody, ApiExtraModels, ApiQuery, OpenAPIObject, getSchemaPath } from '@nestjs/swagger';
 import type {
   ParameterObject,
   SchemaObject,
@@ -11,22 +11,27 @@ import {
   DecodingOptionSpec,
 } from './decoding-options/decoding-option-catalog';
 import { numericSchema } from './decoding-options/decoding-option.decorator';
+import { CaptionImageRequestDto, CaptionUrlRequestDto } from './dto/caption-json-request.dto';
 import { ACCEPTED_MEDIA_TYPES } from './image/image-format';
 
 /** The multipart form as Swagger UI renders it (a file picker; options go in the query). */
 export function ApiCaptionBody(): MethodDecorator {
-  return ApiBody({
-    description:
-      'The image: multipart field `file`, or the raw bytes with an image/* Content-Type. ' +
-      'Decoding options may also be multipart fields, but not in both places.',
-    schema: {
-      type: 'object',
-      required: ['file'],
-      properties: {
-        file: { type: 'string', format: 'binary', description: 'The image file.' },
+  return applyDecorators(
+    ApiExtraModels(CaptionUrlRequestDto, CaptionImageRequestDto),
+    ApiBody({
+      description:
+        'The image: multipart field `file`, the raw bytes with an image/* Content-Type, or JSON ' +
+        '`{"url": ...}` or `{"image": base64}`. Decoding options may also be multipart fields or ' +
+        'JSON members, but each in one place only.',
+      schema: {
+        type: 'object',
+        required: ['file'],
+        properties: {
+          file: { type: 'string', format: 'binary', description: 'The image file.' },
+        },
       },
-    },
-  });
+    }),
+  );
 }
 
 /**
@@ -72,6 +77,14 @@ export function documentCaptionRoute(document: OpenAPIObject, defaultNumBeams: n
     for (const type of Object.values(ACCEPTED_MEDIA_TYPES)) {
       body.content[type] = { schema: { type: 'string', format: 'binary' } };
     }
+    body.content['application/json'] = {
+      schema: {
+        oneOf: [
+          { $ref: getSchemaPath(CaptionUrlRequestDto) },
+          { $ref: getSchemaPath(CaptionImageRequestDto) },
+        ],
+      },
+    };
   }
   setNumBeamsDefault(post?.parameters as ParameterObject[] | undefined, defaultNumBeams);
 }

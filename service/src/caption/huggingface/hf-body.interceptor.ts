@@ -5,6 +5,7 @@ import { Observable, from, switchMap } from 'rxjs';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ProblemError } from '../../common/problem/problem.error';
 import { RawOptions } from '../decoding-options/decoding-options.pipe';
+import { maxJsonBytes, parseJson } from '../inputs/caption-json.interceptor';
 import { parseHfJsonRequest } from './hf-request';
 
 export interface HfRequest extends Request {
@@ -29,20 +30,8 @@ export class HfBodyInterceptor implements NestInterceptor {
     const query = request.query as Record<string, unknown>;
     const maxBytes = this.config.http.maxUploadBytes;
     if (request.is('application/json')) {
-      // base64 is 4/3 of the bytes; the rest of the JSON is a few parameters.
-      const text = await getRawBody(request, {
-        limit: Math.ceil((maxBytes * 4) / 3) + 64 * 1024,
-        encoding: 'utf8',
-      });
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch (error) {
-        throw new ProblemError(
-          'validation_failed',
-          `The JSON body cannot be parsed: ${(error as Error).message}`,
-        );
-      }
+      const text = await getRawBody(request, { limit: maxJsonBytes(maxBytes), encoding: 'utf8' });
+      const body = parseJson(text);
       const { image, options } = parseHfJsonRequest(body, maxBytes);
       request.hfInput = { image, options: { query, body: options } };
       return;

@@ -71,19 +71,7 @@ export class ProblemFilter implements ExceptionFilter {
       response.end();
       return;
     }
-    const requestId = (request as Request & { id?: unknown }).id;
-    const body: ProblemBody = {
-      type: problemType(problem.code),
-      title: PROBLEMS[problem.code].title,
-      status: PROBLEMS[problem.code].status,
-      detail: problem.detail,
-      code: problem.code,
-      ...(requestId !== undefined ? { request_id: String(requestId) } : {}),
-      ...problem.fields,
-      ...((request as unknown as Record<symbol, boolean>)[ERROR_MEMBER]
-        ? { error: problem.detail }
-        : {}),
-    };
+    const body = problemBody(problem, request);
     for (const [name, value] of Object.entries(problem.headers ?? {})) {
       response.setHeader(name, value);
     }
@@ -103,6 +91,21 @@ export class ProblemFilter implements ExceptionFilter {
       headers: { Allow: allow.join(', ') },
     };
   }
+}
+
+/** The RFC 9457 body of a problem, as this request gets it. */
+export function problemBody(problem: Problem, request: object): ProblemBody {
+  const requestId = (request as { id?: unknown }).id;
+  return {
+    type: problemType(problem.code),
+    title: PROBLEMS[problem.code].title,
+    status: PROBLEMS[problem.code].status,
+    detail: problem.detail,
+    code: problem.code,
+    ...(requestId !== undefined ? { request_id: String(requestId) } : {}),
+    ...problem.fields,
+    ...((request as Record<symbol, boolean>)[ERROR_MEMBER] ? { error: problem.detail } : {}),
+  };
 }
 
 export interface Problem {
