@@ -14,9 +14,12 @@ import { HfRequestGuard } from './huggingface/hf-request.guard';
 import { HuggingFaceController } from './huggingface/hf.controller';
 import { ImageUrlFetcher } from './url/image-url-fetcher.service';
 import { CaptionJsonInterceptor } from './inputs/caption-json.interceptor';
+import { BatchUploadInterceptor } from './batch/batch-upload.interceptor';
+import { CaptionBatchController } from './batch/caption-batch.controller';
+import { CaptionBatchService } from './batch/caption-batch.service';
 
 @Module({
-  controllers: [CaptionController, HuggingFaceController],
+  controllers: [CaptionController, CaptionBatchController, HuggingFaceController],
   providers: [
     ...engineProviders,
     CaptionService,
@@ -29,6 +32,8 @@ import { CaptionJsonInterceptor } from './inputs/caption-json.interceptor';
     CaptionUploadInterceptor,
     HfBodyInterceptor,
     CaptionJsonInterceptor,
+    BatchUploadInterceptor,
+    CaptionBatchService,
     HfRequestGuard,
     ImageUrlFetcher,
   ],

@@ -87,6 +87,8 @@ export function documentCaptionRoute(document: OpenAPIObject, defaultNumBeams: n
     };
   }
   setNumBeamsDefault(post?.parameters as ParameterObject[] | undefined, defaultNumBeams);
+  const batch = document.paths['/captions']?.post;
+  setNumBeamsDefault(batch?.parameters as ParameterObject[] | undefined, defaultNumBeams);
 }
 
 export function setNumBeamsDefault(
