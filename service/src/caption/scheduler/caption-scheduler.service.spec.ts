@@ -144,10 +144,20 @@ describe('CaptionScheduler', () => {
     }
     expect(error).toBeInstanceOf(ProblemError);
     expect((error as ProblemError).code).toBe('queue_full');
+    expect((error as ProblemError).detail).toBe('2 captions are already waiting.');
     expect(Number((error as ProblemError).extras.headers?.['Retry-After'])).toBeGreaterThanOrEqual(
       1,
     );
     expect(calls.rejected).toContainEqual(['queue_full']);
+  });
+
+  it('counts one waiting caption in the singular', () => {
+    const { scheduler, fire } = setup({ queueMax: 1 });
+    fire(); // running
+    fire();
+    expect(() => scheduler.submit(rgb(), OPTIONS, never())).toThrow(
+      '1 caption is already waiting.',
+    );
   });
 
   it('gives Retry-After from queue depth and the recent time per image', async () => {

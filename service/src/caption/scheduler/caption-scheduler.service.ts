@@ -80,7 +80,7 @@ export class CaptionScheduler implements OnModuleDestroy {
       throw this.refusal('not_ready', this.status.notReadyDetail!);
     }
     if (this.queue.length >= this.config.queue.max) {
-      throw this.refusal('queue_full', `${this.queue.length} captions are already waiting.`, {
+      throw this.refusal('queue_full', `${waiting(this.queue.length)} already waiting.`, {
         'Retry-After': String(this.retryAfterSeconds()),
       });
     }
@@ -91,7 +91,7 @@ export class CaptionScheduler implements OnModuleDestroy {
     if (this.queue.length > 0 && expectedWaitMs > this.config.queue.requestTimeoutMs) {
       throw this.refusal(
         'queue_full',
-        `${this.queue.length} captions are waiting; at the recent pace this one would not finish within REQUEST_TIMEOUT_MS.`,
+        `${waiting(this.queue.length)} waiting; at the recent pace this one would not finish within REQUEST_TIMEOUT_MS.`,
         { 'Retry-After': String(this.retryAfterSeconds()) },
       );
     }
@@ -294,4 +294,9 @@ function engineProblem(error: Error): Error {
     'engine_failed',
     `The caption failed: ${error.message}. The worker is being replaced; the request was not retried and may be sent again.`,
   );
+}
+
+/** "1 caption is", "2 captions are". */
+function waiting(count: number): string {
+  return count === 1 ? '1 caption is' : `${count} captions are`;
 }
