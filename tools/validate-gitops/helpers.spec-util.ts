@@ -15,6 +15,11 @@ export class ScratchTree {
   constructor() {
     try {
       cpSync(path.join(REPO_ROOT, 'gitops'), path.join(this.root, 'gitops'), { recursive: true });
+      // Terraform's node pool, for the capacity check.
+      cpSync(path.join(REPO_ROOT, 'terraform'), path.join(this.root, 'terraform'), {
+        recursive: true,
+        filter: (src) => !/\.terraform(\/|$)|tfstate|\.tfvars$/.test(src),
+      });
       // The upstream facts too, so a case can plant a mistake in them (see factsDir).
       cpSync(path.join(__dirname, 'upstream'), this.factsDir, { recursive: true });
     } catch (e) {

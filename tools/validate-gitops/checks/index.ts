@@ -2,6 +2,7 @@
 // tools/validate-gitops/planted.spec.ts shows each failing on a planted mistake.
 import type { GitopsCheck } from '../context';
 import { crdFieldsCheck } from './crd-fields';
+import { capacityCheck } from './capacity';
 import { chartValuesCheck } from './chart-values';
 import { ingressAnnotationsCheck } from './ingress-annotations';
 import { ingressHostsCheck } from './ingress-hosts';
@@ -45,6 +46,7 @@ export const CHECKS: readonly GitopsCheck[] = [
   ingressAnnotationsCheck,
   ingressHostsCheck,
   availabilityCheck,
+  capacityCheck,
   networkPolicyCheck,
   monitoringWiringCheck,
   opsUisCheck,
