@@ -6,53 +6,14 @@
 //
 // Kinds: argo-cd, helm-chart, nginx-ingress, and (tools/validate-infra/extract-infra-facts.ts)
 // the infra ones.
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { commandLine, git, show, source, tags, write } from './git-snapshot';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { FACTS_DIR, keyPaths, type FactSource } from './upstream-facts';
+import { FACTS_DIR, keyPaths } from './upstream-facts';
 
-export function git(gitDir: string, ...args: string[]): string {
-  return execFileSync('git', ['--git-dir', gitDir, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 256 << 20,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-export function show(gitDir: string, tag: string, file: string): string {
-  return git(gitDir, 'show', `${tag}:${file}`);
-}
-
-export function source(gitDir: string, repository: string, tag: string, paths: string[]) {
-  const commit = git(gitDir, 'rev-parse', `${tag}^{commit}`).trim();
-  return { repository, tag, commit, paths } satisfies FactSource;
-}
-
-export function tags(gitDir: string, pattern: RegExp): string[] {
-  return git(gitDir, 'tag', '--list')
-    .split('\n')
-    .filter((t) => pattern.test(t));
-}
-
-export function write(file: string, facts: object): void {
-  writeFileSync(file, `${JSON.stringify(facts, null, 2)}\n`);
-  console.log(`wrote ${path.relative(process.cwd(), file)}`);
-}
-
-/** This command as run, with snapshot paths shown as <owner+name> (they differ per machine). */
-export const commandLine = () =>
-  `ts-node --transpile-only ${path.relative(process.cwd(), process.argv[1])} ${process.argv
-    .slice(2)
-    .join(' ')
-    .replace(/\/[^\s=]*\/([^/\s=]+)\/repo\b/g, '<$1>')}`;
-
-/**
- * Field paths an OpenAPI schema declares: properties descend, array items descend as "[]",
- * objects with additionalProperties (maps) or preserve-unknown-fields are open.
- */
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export function schemaPaths(
