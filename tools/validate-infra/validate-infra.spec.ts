@@ -33,6 +33,7 @@ describe('validate:infra on the real tree', () => {
       'groovy-lint',
       'dockerfile',
       'image-scripts',
+      'platform-settings',
     ]);
     expect(results.filter((r) => r.problems.length)).toEqual([]);
   }, 300000);
@@ -256,67 +257,4 @@ describe('groovy-lint', () => {
     plant('Jenkinsfile', /\}\s*$/, '');
     expect(await failures('groovy-lint')).toMatch(/Jenkinsfile[\s\S]*error\s+Unexpected input/);
   }, 120000);
-});
-
-describe('dockerfile', () => {
-  const cases: [string, string | RegExp, string, RegExp][] = [
-    [
-      'base without digest',
-      /node:20-bookworm-slim@sha256:[0-9a-f]{64}/,
-      'node:20-bookworm-slim',
-      /not pinned by digest/,
-    ],
-    [
-      'latest tag',
-      /node:20-bookworm-slim@sha256:[0-9a-f]{64}/,
-      'node:latest',
-      /uses the latest tag/,
-    ],
-    ['no USER', /^USER 1000:1000\n/m, '', /final stage has no USER/],
-    ['root USER', /^USER 1000:1000$/m, 'USER root', /final stage runs as root/],
-    ['no HEALTHCHECK', /^HEALTHCHECK[^\n]*\\\n[^\n]*\n/m, '', /final stage has no HEALTHCHECK/],
-    ['npm install', 'npm ci --ignore-scripts', 'npm install --ignore-scripts', /use npm ci/],
-    [
-      'dev dependencies kept',
-      'npm prune --omit=dev',
-      'npm prune',
-      /dev dependencies are never pruned/,
-    ],
-    [
-      'invalid instruction (linter)',
-      /^EXPOSE 3000$/m,
-      'EXPOSE 3000/tcpx',
-      /Dockerfile:83: Invalid proto: tcpx/,
-    ],
-  ];
-  it.each(cases)('fails on: %s', async (_name, from, to, expected) => {
-    plant('Dockerfile', from, to);
-    expect(await failures('dockerfile')).toMatch(expected);
-  });
-
-  it('fails when .dockerignore lets the git history and Terraform state in', async () => {
-    plant('.dockerignore', /^\.git$/m, '');
-    plant('.dockerignore', /^\*\*\/\*\.tfstate\*$/m, '');
-    const out = await failures('dockerfile');
-    expect(out).toMatch(/does not exclude \.git/);
-    expect(out).toMatch(/does not exclude \*\.tfstate/);
-  });
-});
-
-describe('image-scripts', () => {
-  it('shellcheck fails on an unassigned variable', async () => {
-    plant(
-      'tools/image/build-local.sh',
-      'set -euo pipefail\n',
-      'set -euo pipefail\necho "$undefined_thing"\n',
-    );
-    expect(await failures('image-scripts')).toMatch(
-      /build-local\.sh:\d+:\d+: warning: undefined_thing is referenced but not assigned/,
-    );
-  });
-
-  it('fails when the build no longer uses chroot isolation', async () => {
-    plant('tools/image/build-local.sh', /build --isolation chroot/, 'build');
-    expect(await failures('image-scripts')).toMatch(/--isolation chroot/);
-  });
 });

@@ -151,7 +151,7 @@ export const WORKLOADS_CASES: Planted[] = [
         '        path: /spec/maxReplicas\n        value: 10',
       ),
     message:
-      /8 x c2d-standard-4 \(3\.52 schedulable cores each .*\): 3 would stay Pending \(gitops\/apps\/caption-service\/overlays\/production caption-service 2 CPU\)/,
+      /8 x c2d-standard-4 \(3\.52 schedulable cores each [^)]*\) cannot hold the \d+ pods of the HPA maxima plus surge: 3 would stay Pending \(gitops\/apps\/caption-service\/overlays\/production caption-service 2 CPU\)/,
   },
   // network-policy
   {
