@@ -130,6 +130,34 @@ describe('service process', () => {
       expect(all).not.toContain(CHINA.subarray(0, 4).toString('latin1'));
     });
 
+    it('logs probes at debug only, and a client that left as 499 at info without a stack', async () => {
+      // The readiness 503s while the model warmed up were not logged at info.
+      const probeLines = run.stdout
+        .map((l) => JSON.parse(l) as { req?: { url?: string } })
+        .filter((l) => l.req?.url?.startsWith('/health/'));
+      expect(probeLines).toEqual([]);
+      const client = new AbortController();
+      const answer = fetch(`${run.url}/caption?num_beams=8&max_new_tokens=64&min_new_tokens=64`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'image/jpeg', 'X-Request-Id': 'left-early-1' },
+        body: CHINA,
+        signal: client.signal,
+      }).catch(() => 'aborted');
+      await new Promise((r) => setTimeout(r, 300));
+      client.abort();
+      expect(await answer).toBe('aborted');
+      await waitUntil(async () => run.stdout.some((l) => l.includes('left-early-1')), 5000);
+      const lines = run.stdout.filter((l) => l.includes('left-early-1')).map((l) => JSON.parse(l));
+      expect(lines).toEqual([
+        expect.objectContaining({
+          level: 30,
+          res: { status: 499 },
+          msg: expect.stringMatching(/ 499 /),
+        }),
+      ]);
+      expect(lines[0].err).toBeUndefined();
+    });
+
     it('on SIGTERM turns unready at once, finishes accepted captions, then exits 0', async () => {
       // Enough slow captions that some are still queued when the signal arrives.
       const pending = Array.from({ length: 6 }, (_, i) =>
