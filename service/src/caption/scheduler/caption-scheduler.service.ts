@@ -71,6 +71,14 @@ export class CaptionScheduler implements OnModuleDestroy {
     if (!this.status.isReady) {
       throw this.refusal('not_ready', 'The model is still loading; retry shortly.');
     }
+    this.assertRoom();
+  }
+
+  /** Queue room only: a request admitted before a drain began may still join the queue. */
+  private assertRoom(): void {
+    if (!this.status.hasStarted) {
+      throw this.refusal('not_ready', 'The model is still loading; retry shortly.');
+    }
     if (this.queue.length >= this.config.queue.max) {
       throw this.refusal('queue_full', `${this.queue.length} captions are already waiting.`, {
         'Retry-After': String(this.retryAfterSeconds()),
@@ -89,12 +97,18 @@ export class CaptionScheduler implements OnModuleDestroy {
     }
   }
 
+  /**
+   * Queues a caption until `deadlineAt` (performance.now() time; by default REQUEST_TIMEOUT_MS
+   * from now). `signal` drops it from the queue or its batch; a ProblemError reason
+   * (request_timeout, draining) is the answer, any other reason means the client left.
+   */
   submit(
     rgb: Uint8Array,
     options: DecodingOptions,
-    clientGone: AbortSignal,
+    signal: AbortSignal,
+    deadlineAt = performance.now() + this.config.queue.requestTimeoutMs,
   ): Promise<ScheduledCaption> {
-    this.assertAccepting();
+    this.assertRoom();
     return new Promise<ScheduledCaption>((resolve, reject) => {
       const ticket: Ticket = {
         id: randomUUID(),
@@ -102,13 +116,13 @@ export class CaptionScheduler implements OnModuleDestroy {
         options,
         enqueuedAt: performance.now(),
         state: 'queued',
-        timer: setTimeout(() => this.expire(ticket), this.config.queue.requestTimeoutMs),
+        timer: setTimeout(() => this.expire(ticket), Math.max(0, deadlineAt - performance.now())),
         resolve,
         reject,
       };
-      const onGone = () => this.abandon(ticket, 'client_closed', new ClientClosedError());
-      if (clientGone.aborted) return onGone();
-      clientGone.addEventListener('abort', onGone, { once: true });
+      const onGone = () => this.abandon(ticket, ...rejectionFor(signal.reason));
+      if (signal.aborted) return onGone();
+      signal.addEventListener('abort', onGone, { once: true });
       this.queue.push(ticket);
       this.publishDepth();
       this.pump();
@@ -229,7 +243,7 @@ export class CaptionScheduler implements OnModuleDestroy {
       'timeout',
       new ProblemError(
         'request_timeout',
-        `No caption within REQUEST_TIMEOUT_MS (${this.config.queue.requestTimeoutMs} ms); the work was dropped.`,
+        `No caption within REQUEST_TIMEOUT_MS (${this.config.queue.requestTimeoutMs} ms) of the request's arrival; the work was dropped.`,
       ),
     );
   }
@@ -276,4 +290,12 @@ export class CaptionScheduler implements OnModuleDestroy {
   private publishDepth(): void {
     this.metrics.queue(this.queue.length, this.config.queue.max);
   }
+}
+
+/** What a request's abort means: its deadline, a drain, or (any other reason) a client that left. */
+function rejectionFor(reason: unknown): [RejectionReason, Error] {
+  const code = reason instanceof ProblemError ? reason.code : undefined;
+  if (code === 'request_timeout') return ['timeout', reason as ProblemError];
+  if (code === 'draining') return ['draining', reason as ProblemError];
+  return ['client_closed', new ClientClosedError()];
 }
