@@ -4,6 +4,8 @@ import { ProblemError } from '../../common/problem/problem.error';
 import { AppConfig } from '../../config/app-config';
 import { CaptionMetrics } from '../../metrics/caption-metrics.service';
 import { isCaptionRequest } from '../../metrics/caption-problem.listener';
+import { DecodeGate } from '../image/decode-gate';
+import { ImageIntakeService } from '../image/image-intake.service';
 import { ModelStatusService } from '../model-status.service';
 import { CaptionScheduler, ClientClosedError } from '../scheduler/caption-scheduler.service';
 import { CaptionAdmission } from './caption-admission.service';
@@ -24,10 +26,12 @@ function setup(overrides: { intakeMax?: number; buffer?: number; shutdownMs?: nu
   const status = new ModelStatusService(metrics);
   const scheduler = {
     assertAccepting: () => undefined,
-    retryAfterSeconds: () => 3,
+    expectedWaitSeconds: () => 3,
   } as unknown as CaptionScheduler;
-  const admission = new CaptionAdmission(config, scheduler, status, metrics);
-  return { admission, status, rejected };
+  const gate = new DecodeGate(1, 1000);
+  const intake = { gate } as unknown as ImageIntakeService;
+  const admission = new CaptionAdmission(config, scheduler, status, metrics, intake);
+  return { admission, status, rejected, gate };
 }
 
 /** A request with these headers, and its response, enough for admission. */
@@ -92,6 +96,19 @@ describe('CaptionAdmission', () => {
       refusal(() => admission.admit(exchange({}).request, exchange().response)).detail,
     ).toContain('INTAKE_MAX');
     expect(rejected).toEqual(['intake_full', 'intake_full']);
+  });
+
+  it('refuses (429) what would only time out behind the decodes and captions ahead', () => {
+    const { admission, gate } = setup();
+    admission.admit(exchange().request, exchange().response);
+    // Decodes ahead taking 8 s at the recent pace, 3 s of engine queue, a 10 s deadline.
+    jest.spyOn(gate, 'expectedWaitSeconds').mockReturnValue(8);
+    const problem = refusal(() => admission.admit(exchange().request, exchange().response));
+    expect(problem).toMatchObject({
+      code: 'intake_full',
+      extras: { headers: { 'Retry-After': '11' } },
+    });
+    expect(problem.detail).toContain('past REQUEST_TIMEOUT_MS');
   });
 
   it('aborts the signal at the deadline, and with client_closed when the client leaves', () => {

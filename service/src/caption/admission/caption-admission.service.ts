@@ -4,6 +4,7 @@ import { ProblemError } from '../../common/problem/problem.error';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { CaptionMetrics } from '../../metrics/caption-metrics.service';
 import { markCaptionRequest } from '../../metrics/caption-problem.listener';
+import { ImageIntakeService } from '../image/image-intake.service';
 import { ModelStatusService } from '../model-status.service';
 import { CaptionScheduler, ClientClosedError } from '../scheduler/caption-scheduler.service';
 import { AdmittedRequest } from './admitted-request';
@@ -15,8 +16,9 @@ const ADMITTED = Symbol('admitted caption request');
  * Admission over the whole life of a caption request. On arrival, before a byte of the body is
  * read, a request is refused unless the service is ready and not draining, the engine queue has
  * room (the scheduler's checks), its declared body fits MAX_UPLOAD_BYTES (413), fewer than
- * INTAKE_MAX requests are uploading or decoding, and its body fits what is left of
- * UPLOAD_BUFFER_BYTES (429 with Retry-After). An admitted request then carries one deadline
+ * INTAKE_MAX requests are uploading or decoding, its body fits what is left of
+ * UPLOAD_BUFFER_BYTES, and the decodes and captions ahead of it would not take the whole
+ * deadline (429 with Retry-After). An admitted request then carries one deadline
  * (REQUEST_TIMEOUT_MS from arrival) and one abort signal through upload, decode, queue and
  * engine. On shutdown, every admitted request may finish within SHUTDOWN_TIMEOUT_MS.
  */
@@ -34,6 +36,7 @@ export class CaptionAdmission implements OnModuleDestroy {
     private readonly scheduler: CaptionScheduler,
     private readonly status: ModelStatusService,
     private readonly metrics: CaptionMetrics,
+    private readonly intake: ImageIntakeService,
   ) {}
 
   /** The admitted request behind an HTTP request (after admit). */
@@ -70,6 +73,15 @@ export class CaptionAdmission implements OnModuleDestroy {
     if (this.inIntake >= max) {
       throw this.refusal(
         `${this.inIntake} requests are already uploading or decoding (INTAKE_MAX).`,
+      );
+    }
+    // As the scheduler does for its queue: refuse now what would only time out waiting, here
+    // for the decodes ahead plus the engine queue, at their recent pace.
+    const waitSeconds = this.expectedWaitSeconds();
+    if (this.inIntake > 0 && waitSeconds * 1000 >= this.config.queue.requestTimeoutMs) {
+      throw this.refusal(
+        `The decodes and captions ahead would take about ${Math.ceil(waitSeconds)} s at the ` +
+          'recent pace, past REQUEST_TIMEOUT_MS.',
       );
     }
     // A body of unknown length (chunked) may be as large as allowed.
@@ -133,9 +145,13 @@ export class CaptionAdmission implements OnModuleDestroy {
 
   private refusal(detail: string): ProblemError {
     this.metrics.rejected('intake_full');
-    return new ProblemError('intake_full', detail, {
-      headers: { 'Retry-After': String(this.scheduler.retryAfterSeconds()) },
-    });
+    const seconds = Math.max(1, Math.ceil(this.expectedWaitSeconds()));
+    return new ProblemError('intake_full', detail, { headers: { 'Retry-After': String(seconds) } });
+  }
+
+  /** Decodes ahead (at their recent pace) plus the engine queue's drain time. */
+  private expectedWaitSeconds(): number {
+    return this.intake.gate.expectedWaitSeconds() + this.scheduler.expectedWaitSeconds();
   }
 
   private leftIntake(admitted: AdmittedRequest): void {

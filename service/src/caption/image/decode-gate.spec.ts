@@ -59,4 +59,18 @@ describe('DecodeGate', () => {
     await expect(gate.acquire(1, aborted.signal)).rejects.toThrow('deadline');
     expect(gate.stats).toEqual({ running: 0, waiting: 0, reservedBytes: 0 });
   });
+
+  it('estimates the wait from the decodes ahead and the recent time per decode', async () => {
+    const gate = new DecodeGate(2, 1000);
+    expect(gate.expectedWaitSeconds()).toBe(0);
+    const now = jest.spyOn(performance, 'now').mockReturnValue(0);
+    const first = await gate.acquire(1, never());
+    now.mockReturnValue(1050); // that decode took 1.05 s: pace 0.8 x 0.05 + 0.2 x 1.05 = 0.25 s
+    first();
+    now.mockRestore();
+    await gate.acquire(1, never());
+    await gate.acquire(1, never());
+    void gate.acquire(1, never());
+    expect(gate.expectedWaitSeconds()).toBeCloseTo((3 * 0.25) / 2);
+  });
 });

@@ -16,11 +16,21 @@ export class DecodeGate {
   private running = 0;
   private reserved = 0;
   private readonly waiting: Waiter[] = [];
+  /**
+   * Recent seconds per decode (exponentially weighted), for admission's wait estimate. Starts
+   * at 50 ms, a large photo's decode here; the warm-up decode and the first requests correct it.
+   */
+  private secondsPerDecode = 0.05;
 
   constructor(
     readonly slots: number,
     readonly memoryBytes: number,
   ) {}
+
+  /** Seconds until a decode queued now would start, at the recent pace. */
+  expectedWaitSeconds(): number {
+    return ((this.running + this.waiting.length) * this.secondsPerDecode) / this.slots;
+  }
 
   /** Decodes running, and waiting for a slot or memory. */
   get stats(): { running: number; waiting: number; reservedBytes: number } {
@@ -65,9 +75,12 @@ export class DecodeGate {
       this.running++;
       this.reserved += head.bytes;
       let released = false;
+      const started = performance.now();
       head.grant(() => {
         if (released) return;
         released = true;
+        const seconds = (performance.now() - started) / 1000;
+        this.secondsPerDecode = 0.8 * this.secondsPerDecode + 0.2 * seconds;
         this.running--;
         this.reserved -= head.bytes;
         this.serve();

@@ -279,7 +279,12 @@ export class CaptionScheduler implements OnModuleDestroy {
 
   /** Seconds until the queue ahead would drain at the recent pace (at least 1). */
   retryAfterSeconds(): number {
-    return Math.max(1, Math.ceil(this.expectedQueueSeconds(this.queue.length)));
+    return Math.max(1, Math.ceil(this.expectedWaitSeconds()));
+  }
+
+  /** Seconds until the queue ahead would drain at the recent pace. */
+  expectedWaitSeconds(): number {
+    return this.expectedQueueSeconds(this.queue.length);
   }
 
   /** Engine time for `images` queued captions at the recent pace (seconds per image, per slot). */
