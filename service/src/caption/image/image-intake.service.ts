@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import sharp, { Sharp } from 'sharp';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ProblemError } from '../../common/problem/problem.error';
+import { CaptionMetrics } from '../../metrics/caption-metrics.service';
 import { DecodeGate } from './decode-gate';
 import { ACCEPTED_MEDIA_TYPES, AcceptedFormat, sniffImageFormat } from './image-format';
 import { ImageHeader, decodeMemoryBytes, readImageHeader } from './image-header';
@@ -40,7 +41,10 @@ const NEVER = new AbortController().signal;
 export class ImageIntakeService {
   readonly gate: DecodeGate;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly metrics?: CaptionMetrics,
+  ) {
     this.gate = new DecodeGate(config.image.decodeConcurrency, config.image.decodeMemoryBytes);
   }
 
@@ -73,13 +77,21 @@ export class ImageIntakeService {
       );
     }
     const release = await this.gate.acquire(need, signal);
-    const decoding = this.decode(bytes, header, size).finally(release);
+    this.publishGate();
+    const decoding = this.decode(bytes, header, size).finally(() => {
+      release();
+      this.publishGate();
+    });
     const rgb = await settleFirst(decoding, signal, this.config.image.decodeTimeoutMs, header);
     return {
       rgb: new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.length),
       ...size,
       source: { format: header.format, width: header.width, height: header.height },
     };
+  }
+
+  private publishGate(): void {
+    this.metrics?.decodeMemoryReserved(this.gate.stats.reservedBytes);
   }
 
   private async readHeader(bytes: Buffer): Promise<ImageHeader> {
