@@ -169,6 +169,16 @@ describe('caption API (tiny model, e2e)', () => {
         'missing_image',
       ],
       [
+        'a multipart Content-Type without a boundary',
+        () =>
+          request(http)
+            .post('/caption')
+            .set('Content-Type', 'multipart/form-data')
+            .send(Buffer.from('--x\r\n')),
+        400,
+        'validation_failed',
+      ],
+      [
         'a JSON body',
         () => request(http).post('/caption').send({ url: 'http://x/y.jpg' }),
         415,

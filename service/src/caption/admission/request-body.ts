@@ -52,16 +52,27 @@ export function readMultipartBody(
   budget: BodyBudget,
   shape: MultipartShape,
 ): Promise<MultipartBody> {
-  const parser = busboy({
-    headers: request.headers,
-    limits: {
-      fileSize: budget.maxBytes,
-      files: shape.maxFiles,
-      fields: shape.maxFields,
-      fieldSize: shape.maxFieldBytes,
-      parts: shape.maxFiles + shape.maxFields,
-    },
-  });
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: request.headers,
+      limits: {
+        fileSize: budget.maxBytes,
+        files: shape.maxFiles,
+        fields: shape.maxFields,
+        fieldSize: shape.maxFieldBytes,
+        parts: shape.maxFiles + shape.maxFields,
+      },
+    });
+  } catch (error) {
+    // e.g. a multipart Content-Type without a boundary
+    return Promise.reject(
+      new ProblemError(
+        'validation_failed',
+        `The multipart body cannot be read: ${(error as Error).message}`,
+      ),
+    );
+  }
   const body: MultipartBody = { files: [], fields: {} };
   const result = new Promise<MultipartBody>((resolve, reject) => {
     const refuse = (problem: ProblemError) => {
