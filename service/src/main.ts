@@ -3,7 +3,8 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { ModelLoaderService } from './caption/model-loader.service';
-import { AppConfig, loadConfig } from './config/app-config';
+import { configureHttpServer } from './common/http/http-server';
+import { APP_CONFIG, AppConfig, loadConfig } from './config/app-config';
 import { ConfigError } from './config/environment';
 import { CaptionMetrics } from './metrics/caption-metrics.service';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
@@ -28,6 +29,9 @@ export function configureApp(app: NestExpressApplication): void {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.use(httpMetricsMiddleware(app.get(CaptionMetrics)));
+  configureHttpServer(app.getHttpServer(), app.get<AppConfig>(APP_CONFIG).http, (message) =>
+    app.get(Logger).log(message, 'HttpServer'),
+  );
   setupOpenApi(app);
 }
 

@@ -40,7 +40,7 @@ describe('dockerfile', () => {
       'invalid instruction (linter)',
       /^EXPOSE 3000$/m,
       'EXPOSE 3000/tcpx',
-      /Dockerfile:83: Invalid proto: tcpx/,
+      /Dockerfile:\d+: Invalid proto: tcpx/,
     ],
   ];
   it.each(cases)('fails on: %s', async (_name, from, to, expected) => {

@@ -2,7 +2,8 @@ import { Controller, HttpCode, Post, UseGuards, UseInterceptors } from '@nestjs/
 import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/problem/api-problems.decorator';
 import { CaptionAdmissionGuard } from './caption-admission.guard';
-import { CaptionOptions, ClientGone, UploadedImage } from './caption-request.decorators';
+import { AdmissionTicket } from './admission/admitted-request';
+import { Admission, CaptionOptions, UploadedImage } from './caption-request.decorators';
 import { CaptionUploadInterceptor } from './caption-upload.interceptor';
 import { CaptionService } from './caption.service';
 import { ApiCaptionBody, ApiCaptionOptions } from './caption.openapi';
@@ -33,12 +34,12 @@ export class CaptionController {
     type: CaptionResponseDto,
     description: 'The caption, with the model and decoding used.',
   })
-  @ApiProblems(400, 413, 415, 422, 429, 500, 503, 504)
+  @ApiProblems(400, 408, 413, 415, 422, 429, 500, 503, 504)
   caption(
     @UploadedImage() image: Buffer,
     @CaptionOptions(DecodingOptionsPipe) options: DecodingOptions,
-    @ClientGone() clientGone: AbortSignal,
+    @Admission() admission: AdmissionTicket,
   ): Promise<CaptionResponseDto> {
-    return this.captions.caption(image, options, clientGone);
+    return this.captions.caption(image, options, admission);
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CaptionAdmission } from './admission/caption-admission.service';
 import { CaptionAdmissionGuard } from './caption-admission.guard';
 import { CaptionUploadInterceptor } from './caption-upload.interceptor';
 import { CaptionController } from './caption.controller';
@@ -20,9 +21,10 @@ import { CaptionScheduler } from './scheduler/caption-scheduler.service';
     ImageIntakeService,
     ModelStatusService,
     ModelLoaderService,
+    CaptionAdmission,
     CaptionAdmissionGuard,
     CaptionUploadInterceptor,
   ],
-  exports: [ModelStatusService, ModelLoaderService, CaptionScheduler],
+  exports: [ModelStatusService, ModelLoaderService, CaptionScheduler, CaptionAdmission],
 })
 export class CaptionModule {}

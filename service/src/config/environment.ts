@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { DECODING_OPTIONS } from '../caption/decoding-options/decoding-option-catalog';
 import { BooleanVariable, IntVariable } from './environment.decorators';
 
+const MiB = 1024 * 1024;
+
 /** Every setting the service reads, with its default: the one place defaults live. */
 export const DEFAULTS = {
   PORT: 3000,
@@ -34,7 +36,21 @@ export const DEFAULTS = {
   ENGINE_MAX_WAIT_MS: 5,
   CACHE_MAX_ENTRIES: 1024,
   DEFAULT_NUM_BEAMS: 4,
+  // An upload must arrive whole within this: 20 MiB (MAX_UPLOAD_BYTES) at 17 Mbit/s, a 3 MB photo
+  // at 2.4 Mbit/s. Half the caption deadline, which leaves the other half for decode, queue and
+  // decoding (p95 0.66 s unloaded, measured by npm run bench).
+  BODY_TIMEOUT_MS: 10_000,
+  // Headers are a few hundred bytes; a client that takes seconds to send them is not a browser.
+  HEADERS_TIMEOUT_MS: 10_000,
 } as const;
+
+/**
+ * Bounds that follow the memory the process may use (MEMORY_BUDGET_BYTES, by default the
+ * container's limit) when they are not set: upload buffers get an eighth of it, decodes a
+ * quarter, which on the 2 GiB pod leaves ~1.25 GiB for the model (~1 GB at peak, full-size q8)
+ * and the process. How the others follow: see loadConfig.
+ */
+export const MEMORY_SHARES = { UPLOAD_BUFFER_BYTES: 1 / 8, DECODE_MEMORY_BYTES: 1 / 4 } as const;
 
 /** The raw environment, validated with class-validator. Names are the variables' names. */
 export class Environment {
@@ -95,6 +111,20 @@ export class Environment {
 
   @IntVariable(DECODING_OPTIONS.num_beams.minimum, DECODING_OPTIONS.num_beams.maximum)
   DEFAULT_NUM_BEAMS: number = DEFAULTS.DEFAULT_NUM_BEAMS;
+
+  @IntVariable(100, 600_000) BODY_TIMEOUT_MS: number = DEFAULTS.BODY_TIMEOUT_MS;
+
+  @IntVariable(100, 600_000) HEADERS_TIMEOUT_MS: number = DEFAULTS.HEADERS_TIMEOUT_MS;
+
+  @IntVariable(64 * MiB, 2 ** 50, { optional: true }) MEMORY_BUDGET_BYTES?: number;
+
+  @IntVariable(1, 100_000, { optional: true }) INTAKE_MAX?: number;
+
+  @IntVariable(MiB, 2 ** 50, { optional: true }) UPLOAD_BUFFER_BYTES?: number;
+
+  @IntVariable(1, 64, { optional: true }) DECODE_CONCURRENCY?: number;
+
+  @IntVariable(16 * MiB, 2 ** 50, { optional: true }) DECODE_MEMORY_BYTES?: number;
 }
 
 export const ENVIRONMENT_VARIABLES = Object.keys(new Environment()).concat([
@@ -102,6 +132,11 @@ export const ENVIRONMENT_VARIABLES = Object.keys(new Environment()).concat([
   'MODEL_DIR',
   'ENGINE_WORKERS',
   'ENGINE_THREADS',
+  'MEMORY_BUDGET_BYTES',
+  'INTAKE_MAX',
+  'UPLOAD_BUFFER_BYTES',
+  'DECODE_CONCURRENCY',
+  'DECODE_MEMORY_BYTES',
 ]);
 
 export class ConfigError extends Error {}

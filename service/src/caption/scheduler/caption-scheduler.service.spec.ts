@@ -186,10 +186,17 @@ describe('CaptionScheduler', () => {
     });
   });
 
-  it('refuses with 503 while the model is not ready', () => {
-    const { scheduler, status } = setup();
+  it('refuses with 503 while the model is not ready, or (on arrival) while draining', () => {
+    const { scheduler, status, config, engine, calls } = setup();
+    const loading = new CaptionScheduler(config, engine, new ModelStatusService(calls as never), {
+      rejected: () => undefined,
+      queue: () => undefined,
+    } as unknown as CaptionMetrics);
+    expect(() => loading.submit(rgb(), OPTIONS, never())).toThrow(
+      expect.objectContaining({ code: 'not_ready' }),
+    );
     status.setDraining();
-    expect(() => scheduler.submit(rgb(), OPTIONS, never())).toThrow(
+    expect(() => scheduler.assertAccepting()).toThrow(
       expect.objectContaining({ code: 'not_ready' }),
     );
   });
@@ -241,20 +248,22 @@ describe('CaptionScheduler', () => {
   });
 
   it('on shutdown refuses new work at once and lets accepted work finish', async () => {
-    const { scheduler, engine, status } = setup({ shutdownMs: 10_000 });
+    const { scheduler, engine, status } = setup({ shutdownMs: 10_000, maxBatch: 2 });
     const running = scheduler.submit(rgb(), OPTIONS, never());
     const queued = scheduler.submit(rgb(), OPTIONS, never());
     const drained = scheduler.onModuleDestroy();
     expect(status.isReady).toBe(false);
-    expect(() => scheduler.submit(rgb(), OPTIONS, never())).toThrow(
+    expect(() => scheduler.assertAccepting()).toThrow(
       expect.objectContaining({ code: 'draining' }),
     );
+    // A request admitted before the drain began (still uploading then) may still join.
+    const late = scheduler.submit(rgb(), OPTIONS, never());
     expect(await settled(drained)).toBe('pending');
     engine.complete(engine.batches[0]);
     await running;
     await new Promise((r) => setImmediate(r));
     engine.complete(engine.batches[1]);
-    await queued;
+    await Promise.all([queued, late]);
     await expect(drained).resolves.toBeUndefined();
   });
 

@@ -79,6 +79,14 @@ export class CaptionScheduler implements OnModuleDestroy {
     if (!this.status.isReady) {
       throw this.refusal('not_ready', this.status.notReadyDetail!);
     }
+    this.assertRoom();
+  }
+
+  /** Queue room only: a request admitted before a drain began may still join the queue. */
+  private assertRoom(): void {
+    if (!this.status.hasStarted) {
+      throw this.refusal('not_ready', 'The model is still loading; retry shortly.');
+    }
     if (this.queue.length >= this.config.queue.max) {
       throw this.refusal('queue_full', `${this.queue.length} captions are already waiting.`, {
         'Retry-After': String(this.retryAfterSeconds()),
@@ -97,12 +105,18 @@ export class CaptionScheduler implements OnModuleDestroy {
     }
   }
 
+  /**
+   * Queues a caption until `deadlineAt` (performance.now() time; by default REQUEST_TIMEOUT_MS
+   * from now). `signal` drops it from the queue or its batch; a ProblemError reason
+   * (request_timeout, draining) is the answer, any other reason means the client left.
+   */
   submit(
     rgb: Uint8Array,
     options: DecodingOptions,
-    clientGone: AbortSignal,
+    signal: AbortSignal,
+    deadlineAt = performance.now() + this.config.queue.requestTimeoutMs,
   ): Promise<ScheduledCaption> {
-    this.assertAccepting();
+    this.assertRoom();
     return new Promise<ScheduledCaption>((resolve, reject) => {
       const ticket: Ticket = {
         id: randomUUID(),
@@ -110,13 +124,13 @@ export class CaptionScheduler implements OnModuleDestroy {
         options,
         enqueuedAt: performance.now(),
         state: 'queued',
-        timer: setTimeout(() => this.expire(ticket), this.config.queue.requestTimeoutMs),
+        timer: setTimeout(() => this.expire(ticket), Math.max(0, deadlineAt - performance.now())),
         resolve,
         reject,
       };
-      const onGone = () => this.abandon(ticket, 'client_closed', new ClientClosedError());
-      if (clientGone.aborted) return onGone();
-      clientGone.addEventListener('abort', onGone, { once: true });
+      const onGone = () => this.abandon(ticket, ...rejectionFor(signal.reason));
+      if (signal.aborted) return onGone();
+      signal.addEventListener('abort', onGone, { once: true });
       this.queue.push(ticket);
       this.publishDepth();
       this.pump();
@@ -238,7 +252,7 @@ export class CaptionScheduler implements OnModuleDestroy {
       'timeout',
       new ProblemError(
         'request_timeout',
-        `No caption within REQUEST_TIMEOUT_MS (${this.config.queue.requestTimeoutMs} ms); the work was dropped.`,
+        `No caption within REQUEST_TIMEOUT_MS (${this.config.queue.requestTimeoutMs} ms) of the request's arrival; the work was dropped.`,
       ),
     );
   }
@@ -274,7 +288,12 @@ export class CaptionScheduler implements OnModuleDestroy {
 
   /** Seconds until the queue ahead would drain at the recent pace (at least 1). */
   retryAfterSeconds(): number {
-    return Math.max(1, Math.ceil(this.expectedQueueSeconds(this.queue.length)));
+    return Math.max(1, Math.ceil(this.expectedWaitSeconds()));
+  }
+
+  /** Seconds until the queue ahead would drain at the recent pace. */
+  expectedWaitSeconds(): number {
+    return this.expectedQueueSeconds(this.queue.length);
   }
 
   /** Engine time for `images` queued captions at the recent pace (seconds per image, per slot). */
@@ -294,4 +313,12 @@ function engineProblem(error: Error): Error {
     'engine_failed',
     `The caption failed: ${error.message}. The worker is being replaced; the request was not retried and may be sent again.`,
   );
+}
+
+/** What a request's abort means: its deadline, a drain, or (any other reason) a client that left. */
+function rejectionFor(reason: unknown): [RejectionReason, Error] {
+  const code = reason instanceof ProblemError ? reason.code : undefined;
+  if (code === 'request_timeout') return ['timeout', reason as ProblemError];
+  if (code === 'draining') return ['draining', reason as ProblemError];
+  return ['client_closed', new ClientClosedError()];
 }
