@@ -47,6 +47,10 @@ describe('inference worker failure (e2e, real engine)', () => {
       dtype: 'fp32',
       workers: 1,
       threadsPerWorker: 1,
+      // One caption at a time, so the second one waits in the queue.
+      maxRows: 1,
+      maxImages: 1,
+      joinBudgetMs: 100,
       log: () => undefined,
       restartBackoffMs: 100,
       testHooks: true,

@@ -17,7 +17,15 @@ export interface AppConfig {
     allowRemote: boolean;
   };
   image: { maxInputPixels: number; decodeTimeoutMs: number };
-  engine: { workers: number; threads: number; maxBatch: number; maxWaitMs: number; cpus: number };
+  engine: {
+    workers: number;
+    threads: number;
+    maxBatch: number;
+    maxWaitMs: number;
+    cpus: number;
+    maxRows: number;
+    joinBudgetMs: number;
+  };
   queue: { max: number; requestTimeoutMs: number };
   cache: { maxEntries: number };
   shutdownTimeoutMs: number;
@@ -46,6 +54,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpus = cpuBudge
       maxBatch: e.ENGINE_MAX_BATCH,
       maxWaitMs: e.ENGINE_MAX_WAIT_MS,
       cpus,
+      maxRows: e.ENGINE_MAX_ROWS,
+      joinBudgetMs: e.ENGINE_JOIN_BUDGET_MS,
     },
     queue: { max: e.QUEUE_MAX, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
     cache: { maxEntries: e.CACHE_MAX_ENTRIES },

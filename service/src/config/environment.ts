@@ -34,6 +34,8 @@ export const DEFAULTS = {
   QUEUE_MAX: 64,
   ENGINE_MAX_BATCH: 4,
   ENGINE_MAX_WAIT_MS: 5,
+  ENGINE_MAX_ROWS: 16,
+  ENGINE_JOIN_BUDGET_MS: 100,
   CACHE_MAX_ENTRIES: 1024,
   DEFAULT_NUM_BEAMS: 4,
 } as const;
@@ -157,6 +159,18 @@ export class Environment {
   @Min(1)
   @Max(8)
   DEFAULT_NUM_BEAMS: number = DEFAULTS.DEFAULT_NUM_BEAMS;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(512)
+  ENGINE_MAX_ROWS: number = DEFAULTS.ENGINE_MAX_ROWS;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  ENGINE_JOIN_BUDGET_MS: number = DEFAULTS.ENGINE_JOIN_BUDGET_MS;
 }
 
 export const ENVIRONMENT_VARIABLES = Object.keys(new Environment()).concat([

@@ -57,6 +57,9 @@ export const engineProviders: Provider[] = [
         dtype: config.model.dtype,
         workers: config.engine.workers,
         threadsPerWorker: config.engine.threads,
+        maxRows: config.engine.maxRows,
+        maxImages: config.engine.maxBatch,
+        joinBudgetMs: config.engine.joinBudgetMs,
         log: (message) => logger.log(message),
       });
     },

@@ -5,11 +5,13 @@ import { decodeModel } from './onnx-proto';
 import { optimizeDecoder } from './pass-pipeline';
 import {
   BEAM_INDEX_INPUT,
+  CACHE_LENGTH_INPUT,
   ENCODER_SHAPE_INPUT,
   ENCODER_STATE_INPUT,
   INPUT_IDS,
   LOGITS_OUTPUT,
   PAST_PREFIX,
+  POSITION_IDS_INPUT,
   PRESENT_PREFIX,
   USE_CACHE_BRANCH,
   cacheNames,
@@ -95,6 +97,14 @@ export async function compareDecoders(
           BigInt64Array.from({ length: batch }, (_, i) => BigInt(i)),
           [batch],
         );
+      }
+      if (step.inputNames.includes(POSITION_IDS_INPUT)) {
+        ourFeeds[POSITION_IDS_INPUT] = new ort.Tensor(
+          'int64',
+          new BigInt64Array(batch).fill(BigInt(s)),
+          [batch, 1],
+        );
+        ourFeeds[CACHE_LENGTH_INPUT] = new ort.Tensor('int64', BigInt64Array.of(BigInt(s)), [1]);
       }
       if (step.inputNames.includes(ENCODER_SHAPE_INPUT)) {
         ourFeeds[ENCODER_SHAPE_INPUT] = new ort.Tensor(

@@ -14,9 +14,17 @@ import { encoderStatesAsShape } from './passes/encoder-states-as-shape';
 import { extractDecoderWithPast } from './passes/extract-decoder-with-past';
 import { foldWeightTransforms } from './passes/fold-weight-transforms';
 import { hoistInvariant } from './passes/hoist-invariant';
+import { Int8HeadKernel, int8LmHead } from './passes/int8-lm-head';
 import { reorderPastInGraph } from './passes/reorder-past-in-graph';
+import { rowsAtOwnPositions } from './passes/rows-at-own-positions';
 import { signMatMulIntegerWeights } from './passes/sign-matmul-integer-weights';
 import { ENCODER_STATE_INPUT } from './tensor-names';
+
+/** The choices of graph variants; the defaults give the exact (stock-arithmetic) graphs. */
+export interface DecoderVariant {
+  /** Run the tied LM head on the int8 table (q8 models only; not exact). */
+  int8Head?: { kernel: Int8HeadKernel; signedWeights: boolean };
+}
 
 export interface OptimizedDecoder {
   onceBytes: Uint8Array;
@@ -26,11 +34,20 @@ export interface OptimizedDecoder {
   folded: number;
   stepReadsEncoderShape: boolean;
   hoistedPerImage: boolean;
+  /** Whether the LM head runs on int8 weights (variant.int8Head applied). */
+  int8Head: boolean;
 }
 
 /** The stock decoder as a runnable pair: once-per-image graph and per-step graph. */
-export async function optimizeDecoder(stock: Model): Promise<OptimizedDecoder> {
+export async function optimizeDecoder(
+  stock: Model,
+  variant: DecoderVariant = {},
+): Promise<OptimizedDecoder> {
   const split = hoistInvariant(extractDecoderWithPast(stock), ENCODER_STATE_INPUT);
+  const int8Head = variant.int8Head
+    ? int8LmHead(split.perStep, variant.int8Head.kernel, variant.int8Head.signedWeights)
+    : false;
+  if (variant.int8Head && !int8Head) throw new Error('the decoder has no int8 tied LM head');
   const folded = foldWeightTransforms(split.perStep);
   const hoistedPerImage = broadcastHoistedOverBeams(split.perStep, split.hoisted);
   if (split.perStepReadsInvariant && !encoderStatesAsShape(split.perStep)) {
@@ -38,6 +55,11 @@ export async function optimizeDecoder(stock: Model): Promise<OptimizedDecoder> {
   }
   if (reorderPastInGraph(split.perStep) === 0) {
     throw new Error('the per-step graph has no past_key_values inputs');
+  }
+  if (!rowsAtOwnPositions(split.perStep)) {
+    throw new Error(
+      'the per-step graph does not have the cache, position and mask layout expected',
+    );
   }
   if (!addLogSoftmaxOutput(split.perStep)) throw new Error('the decoder has no logits output');
   const hoisted = await hoistedTypes(asModel(stock, split.once), split.hoisted);
@@ -50,6 +72,7 @@ export async function optimizeDecoder(stock: Model): Promise<OptimizedDecoder> {
     folded,
     stepReadsEncoderShape: split.perStepReadsInvariant,
     hoistedPerImage,
+    int8Head,
   };
 }
 
