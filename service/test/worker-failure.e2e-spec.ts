@@ -45,6 +45,7 @@ describe('inference worker failure (e2e, real engine)', () => {
         return prepared;
       },
       dtype: 'fp32',
+      fidelity: 'exact',
       workers: 1,
       threadsPerWorker: 1,
       // One caption at a time, so the second one waits in the queue.

@@ -25,6 +25,7 @@ export interface AppConfig {
     cpus: number;
     maxRows: number;
     joinBudgetMs: number;
+    fidelity: 'exact' | 'fast';
   };
   queue: { max: number; requestTimeoutMs: number };
   cache: { maxEntries: number };
@@ -56,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpus = cpuBudge
       cpus,
       maxRows: e.ENGINE_MAX_ROWS,
       joinBudgetMs: e.ENGINE_JOIN_BUDGET_MS,
+      fidelity: e.ENGINE_FIDELITY as 'exact' | 'fast',
     },
     queue: { max: e.QUEUE_MAX, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
     cache: { maxEntries: e.CACHE_MAX_ENTRIES },

@@ -36,6 +36,7 @@ export const DEFAULTS = {
   ENGINE_MAX_WAIT_MS: 5,
   ENGINE_MAX_ROWS: 16,
   ENGINE_JOIN_BUDGET_MS: 100,
+  ENGINE_FIDELITY: 'fast',
   CACHE_MAX_ENTRIES: 1024,
   DEFAULT_NUM_BEAMS: 4,
 } as const;
@@ -171,6 +172,9 @@ export class Environment {
   @Min(0)
   @Max(60_000)
   ENGINE_JOIN_BUDGET_MS: number = DEFAULTS.ENGINE_JOIN_BUDGET_MS;
+
+  @IsIn(['exact', 'fast'])
+  ENGINE_FIDELITY: string = DEFAULTS.ENGINE_FIDELITY;
 }
 
 export const ENVIRONMENT_VARIABLES = Object.keys(new Environment()).concat([

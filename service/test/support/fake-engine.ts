@@ -55,6 +55,7 @@ export class FakeEngine implements CaptionEngine {
     return {
       modelDir: '/fake-model',
       dtype: 'q8',
+      fidelity: 'fast',
       fingerprint: 'fake-model',
       inputSize: { width: 224, height: 224 },
       workers: 1,

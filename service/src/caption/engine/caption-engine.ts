@@ -1,13 +1,16 @@
 import { DecodingOptions } from './decoding/decoding-options';
 import { ModelDtype } from './model/model-spec';
+import { Fidelity } from './prepared-model';
 
-export type { DecodingOptions, ModelDtype };
+export type { DecodingOptions, ModelDtype, Fidelity };
 
 /** What the rest of the service knows about the loaded model. */
 export interface EngineInfo {
   /** The model folder in use. */
   modelDir: string;
   dtype: ModelDtype;
+  /** Which step graph runs: the exact one, or (q8) the one with the int8 LM head. */
+  fidelity: Fidelity;
   /** sha256 naming the exact weights (source files) in use. */
   fingerprint: string;
   /** The intake resizes every image to this. */

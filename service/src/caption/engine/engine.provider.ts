@@ -55,6 +55,7 @@ export const engineProviders: Provider[] = [
             (message) => logger.log(message),
           ),
         dtype: config.model.dtype,
+        fidelity: config.engine.fidelity,
         workers: config.engine.workers,
         threadsPerWorker: config.engine.threads,
         maxRows: config.engine.maxRows,

@@ -51,6 +51,7 @@ function setup(
   const status = new ModelStatusService(metrics);
   status.setWarming({
     dtype: 'q8',
+    fidelity: 'fast',
     fingerprint: 'f',
     inputSize: { width: 224, height: 224 },
     workers: 1,

@@ -102,7 +102,7 @@ async function dispose(): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  const loaded = await OnnxCaptionModel.load(init.prepared, init.threads);
+  const loaded = await OnnxCaptionModel.load(init.prepared, init.threads, init.fidelity);
   const words = Gpt2Decoder.fromModelDir(init.prepared.modelDir);
   model = loaded;
   loop = new DecodeLoop(

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { StepScores } from '../decoding/sequence-search';
 import { ModelSpec } from '../model/model-spec';
-import { PreparedModel } from '../prepared-model';
+import { Fidelity, PreparedModel } from '../prepared-model';
 import { StepInput } from './decode-loop';
 import {
   BEAM_INDEX_INPUT,
@@ -44,7 +44,11 @@ export class OnnxCaptionModel {
     this.headDim = spec.decoderHiddenSize / spec.decoderHeads;
   }
 
-  static async load(prepared: PreparedModel, threads: number): Promise<OnnxCaptionModel> {
+  static async load(
+    prepared: PreparedModel,
+    threads: number,
+    fidelity: Fidelity = 'exact',
+  ): Promise<OnnxCaptionModel> {
     const options: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
@@ -57,7 +61,7 @@ export class OnnxCaptionModel {
     };
     const encoder = await ort.InferenceSession.create(prepared.encoderToLoad, options);
     const once = await ort.InferenceSession.create(prepared.oncePath, options);
-    const step = await ort.InferenceSession.create(prepared.stepPath, options);
+    const step = await ort.InferenceSession.create(stepGraph(prepared, fidelity), options);
     return new OnnxCaptionModel(prepared, encoder, once, step);
   }
 
@@ -144,4 +148,15 @@ export class OnnxCaptionModel {
   async release(): Promise<void> {
     await Promise.all([this.encoder.release(), this.once.release(), this.step.release()]);
   }
+}
+
+/** The step graph for a fidelity: fp32 has only the exact one; q8 must have its fast one. */
+export function stepGraph(prepared: PreparedModel, fidelity: Fidelity): string {
+  if (fidelity === 'exact' || prepared.dtype === 'fp32') return prepared.stepPath;
+  if (!prepared.fastStepPath) {
+    throw new Error(
+      'ENGINE_FIDELITY=fast needs the int8 LM head step graph, which preparation did not make for this model',
+    );
+  }
+  return prepared.fastStepPath;
 }

@@ -80,6 +80,7 @@ describe('OnnxEngine (worker threads, tiny model)', () => {
         return prepared;
       },
       dtype: 'fp32',
+      fidelity: 'exact',
       workers: 1,
       threadsPerWorker: 1,
       maxRows: 64,

@@ -9,7 +9,7 @@ import {
   WorkerLostError,
 } from '../caption-engine';
 import { ModelDtype } from '../model/model-spec';
-import { PreparedModel } from '../prepared-model';
+import { Fidelity, PreparedModel } from '../prepared-model';
 import { startWorker } from '../worker-entry';
 import { HostMessage, WorkerInit, WorkerMessage } from './worker-protocol';
 
@@ -19,6 +19,7 @@ export interface OnnxEngineOptions {
   /** Finds or builds the prepared graphs of a model folder (the prepare side, injected). */
   prepare: (modelDir: string) => Promise<PreparedModel>;
   dtype: ModelDtype;
+  fidelity: Fidelity;
   workers: number;
   threadsPerWorker: number;
   /** Most decoder rows (images x beams) a worker runs per step; one job always fits an idle worker. */
@@ -91,6 +92,7 @@ export class OnnxEngine implements CaptionEngine {
     return {
       modelDir: prepared.modelDir,
       dtype: this.options.dtype,
+      fidelity: this.options.dtype === 'fp32' ? 'exact' : this.options.fidelity,
       fingerprint: prepared.manifest.fingerprint,
       inputSize: prepared.spec.imageSize,
       workers: this.workerSlots.length,
@@ -159,6 +161,7 @@ export class OnnxEngine implements CaptionEngine {
     const init: WorkerInit = {
       prepared: this.prepared!,
       threads: this.options.threadsPerWorker,
+      fidelity: this.options.fidelity,
       joinBudgetMs: this.options.joinBudgetMs,
       testHooks: this.options.testHooks ?? false,
     };

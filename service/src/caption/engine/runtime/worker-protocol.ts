@@ -3,11 +3,12 @@
  * engine's own types (caption-engine.ts) so that a field added there reaches the wire.
  */
 import { EngineJob, EngineResult } from '../caption-engine';
-import { PreparedModel } from '../prepared-model';
+import { Fidelity, PreparedModel } from '../prepared-model';
 
 export interface WorkerInit {
   prepared: PreparedModel;
   threads: number;
+  fidelity: Fidelity;
   /** See LoopBounds.joinBudgetMs. */
   joinBudgetMs: number;
   /** Honour 'test-crash' (specs of the failure paths only). */

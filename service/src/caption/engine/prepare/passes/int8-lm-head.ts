@@ -17,8 +17,9 @@ import { LOGITS_OUTPUT } from '../tensor-names';
  * The ONNX Runtime kernel an int8 LM head runs on (both measured, see README):
  * - `dynamic-quantize-matmul`: DynamicQuantizeMatMul, the activations quantized to uint8 per
  *   tensor (the whole batch, as every other q8 layer does) and an integer matmul;
- * - `matmul-nbits`: MatMulNBits with 8-bit blocks along K and accuracy level 4, the activations
- *   quantized per row and block (so a row's logits do not depend on the other rows).
+ * - `matmul-nbits`: MatMulNBits with 8-bit blocks along K and accuracy level 4 (int8 compute).
+ * With both, as with every dynamically quantized q8 layer, a row's logits depend slightly on the
+ * other rows of the step (the activation range is taken over more than the row).
  */
 export type Int8HeadKernel = 'dynamic-quantize-matmul' | 'matmul-nbits';
 
@@ -167,8 +168,8 @@ class Weights {
           intAttribute('N', n),
           intAttribute('bits', 8),
           intAttribute('block_size', NBITS_BLOCK),
-          // 4: int8 compute (activations quantized per row and block); lower levels dequantize
-          // the whole matrix at every run (measured 1.7 s per call on the full-size head).
+          // 4: int8 compute; lower levels dequantize the whole matrix at every run (measured
+          // 1.7 s per call on the full-size head).
           intAttribute('accuracy_level', 4),
         ],
       }),
