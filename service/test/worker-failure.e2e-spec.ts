@@ -48,6 +48,7 @@ describe('inference worker failure (e2e, real engine)', () => {
       fidelity: 'exact',
       workers: 1,
       threadsPerWorker: 1,
+      spinning: false,
       // One caption at a time, so the second one waits in the queue.
       maxRows: 1,
       maxImages: 1,

@@ -26,6 +26,7 @@ export interface AppConfig {
     maxRows: number;
     joinBudgetMs: number;
     fidelity: 'exact' | 'fast';
+    spinning: boolean;
   };
   queue: { max: number; requestTimeoutMs: number };
   cache: { maxEntries: number };
@@ -58,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpus = cpuBudge
       maxRows: e.ENGINE_MAX_ROWS,
       joinBudgetMs: e.ENGINE_JOIN_BUDGET_MS,
       fidelity: e.ENGINE_FIDELITY as 'exact' | 'fast',
+      spinning: e.ENGINE_SPINNING,
     },
     queue: { max: e.QUEUE_MAX, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
     cache: { maxEntries: e.CACHE_MAX_ENTRIES },

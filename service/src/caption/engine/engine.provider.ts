@@ -58,6 +58,7 @@ export const engineProviders: Provider[] = [
         fidelity: config.engine.fidelity,
         workers: config.engine.workers,
         threadsPerWorker: config.engine.threads,
+        spinning: config.engine.spinning,
         maxRows: config.engine.maxRows,
         maxImages: config.engine.maxBatch,
         joinBudgetMs: config.engine.joinBudgetMs,

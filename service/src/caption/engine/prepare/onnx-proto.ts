@@ -152,7 +152,9 @@ export function int64Values(tensor: Tensor): number[] {
   }
   const count = dims(tensor).reduce((a, b) => a * b, 1);
   const raw = tensor.rawData;
-  if (raw && raw.length) return Array.from(new BigInt64Array(copyBytes(raw).buffer, 0, count), Number);
+  if (raw && raw.length) {
+    return Array.from(new BigInt64Array(copyBytes(raw).buffer, 0, count), Number);
+  }
   return (tensor as Tensor & { int64Data?: (number | Long)[] }).int64Data?.map(Number) ?? [];
 }
 

@@ -96,7 +96,7 @@ describe('fidelity of the q8 modes to PyTorch fp32 (tiny model)', () => {
   it.each(['exact', 'fast'] as const)(
     'q8 %s holds its recorded agreement',
     async (fidelity) => {
-      const model = await OnnxCaptionModel.load(prepared, 1, fidelity);
+      const model = await OnnxCaptionModel.load(prepared, { threads: 1, fidelity });
       let identical = 0;
       let tokens = 0;
       for (const setting of settings) {

@@ -102,7 +102,11 @@ async function dispose(): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  const loaded = await OnnxCaptionModel.load(init.prepared, init.threads, init.fidelity);
+  const loaded = await OnnxCaptionModel.load(init.prepared, {
+    threads: init.threads,
+    fidelity: init.fidelity,
+    spinning: init.spinning,
+  });
   const words = Gpt2Decoder.fromModelDir(init.prepared.modelDir);
   model = loaded;
   loop = new DecodeLoop(

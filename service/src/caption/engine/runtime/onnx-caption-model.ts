@@ -17,6 +17,15 @@ import {
 
 export type TensorMap = Record<string, ort.Tensor>;
 
+export interface RuntimeOptions {
+  /** ONNX Runtime intra-op threads. */
+  threads: number;
+  /** Which step graph to run (default exact). */
+  fidelity?: Fidelity;
+  /** Let idle intra-op threads spin (ONNX Runtime's default, true). */
+  spinning?: boolean;
+}
+
 export interface StepOutput extends StepScores {
   presents: ort.Tensor[];
 }
@@ -44,11 +53,8 @@ export class OnnxCaptionModel {
     this.headDim = spec.decoderHiddenSize / spec.decoderHeads;
   }
 
-  static async load(
-    prepared: PreparedModel,
-    threads: number,
-    fidelity: Fidelity = 'exact',
-  ): Promise<OnnxCaptionModel> {
+  static async load(prepared: PreparedModel, runtime: RuntimeOptions): Promise<OnnxCaptionModel> {
+    const { threads, fidelity = 'exact', spinning = true } = runtime;
     const options: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
@@ -58,6 +64,9 @@ export class OnnxCaptionModel {
       // here swing with batch size and step, so plain allocations keep resident memory far lower
       // (measured: -270 MB peak for a batch of 8 images x 4 beams) at no measurable speed cost.
       enableCpuMemArena: false,
+      // Idle intra-op threads spin before they sleep: faster hand-offs on a core of their own,
+      // CPU taken from everything else when cores are shared (see ENGINE_SPINNING).
+      extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
     };
     const encoder = await ort.InferenceSession.create(prepared.encoderToLoad, options);
     const once = await ort.InferenceSession.create(prepared.oncePath, options);

@@ -116,7 +116,7 @@ describe.each([
   beforeAll(async () => {
     dir = copyModel(source);
     const prepared = await prepareModel(dir, 'fp32', `${dir}/optimized/fp32`, () => undefined);
-    model = await OnnxCaptionModel.load(prepared, 1);
+    model = await OnnxCaptionModel.load(prepared, { threads: 1 });
     for (const image of golden.images) {
       pixels.set(image, normalizePixels(await referencePixels(image), model.spec));
     }

@@ -83,6 +83,7 @@ describe('OnnxEngine (worker threads, tiny model)', () => {
       fidelity: 'exact',
       workers: 1,
       threadsPerWorker: 1,
+      spinning: false,
       maxRows: 64,
       maxImages: 8,
       joinBudgetMs: 100,

@@ -22,6 +22,8 @@ export interface OnnxEngineOptions {
   fidelity: Fidelity;
   workers: number;
   threadsPerWorker: number;
+  /** Let idle intra-op threads spin (ONNX Runtime's default); off gives the CPU back at once. */
+  spinning: boolean;
   /** Most decoder rows (images x beams) a worker runs per step; one job always fits an idle worker. */
   maxRows: number;
   /** Most images a worker decodes at once. */
@@ -162,6 +164,7 @@ export class OnnxEngine implements CaptionEngine {
       prepared: this.prepared!,
       threads: this.options.threadsPerWorker,
       fidelity: this.options.fidelity,
+      spinning: this.options.spinning,
       joinBudgetMs: this.options.joinBudgetMs,
       testHooks: this.options.testHooks ?? false,
     };

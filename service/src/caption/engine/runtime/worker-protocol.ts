@@ -9,6 +9,7 @@ export interface WorkerInit {
   prepared: PreparedModel;
   threads: number;
   fidelity: Fidelity;
+  spinning: boolean;
   /** See LoopBounds.joinBudgetMs. */
   joinBudgetMs: number;
   /** Honour 'test-crash' (specs of the failure paths only). */
