@@ -30,7 +30,7 @@ export async function proveAgainstStock(
   run: { batch: number; steps: number },
   variant: DecoderVariant = {},
 ): Promise<Equivalence> {
-  const optimized = await optimizeDecoder(decodeModel(stockBytes, 'stock decoder'), variant);
+  const optimized = await optimizeDecoder(decodeModel(stockBytes, 'stock decoder'), spec, variant);
   return compareDecoders(stockBytes, optimized.onceBytes, optimized.stepBytes, spec, run);
 }
 

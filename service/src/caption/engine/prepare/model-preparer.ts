@@ -82,11 +82,12 @@ export async function prepareModel(
   const sources = knownSources ?? (await describeSources(modelDir, names));
   const started = Date.now();
   const decoderBytes = await readFile(join(modelDir, names.decoder));
-  const optimized = await optimizeDecoder(decodeModel(decoderBytes, names.decoder));
+  const optimized = await optimizeDecoder(decodeModel(decoderBytes, names.decoder), spec);
   const { onceBytes, stepBytes, hoisted } = optimized;
   log(
     `split ${names.decoder}: ${optimized.hoistedNodes} nodes run once per image, ` +
-      `${hoisted.length} values hoisted, ${optimized.folded} weight transforms folded (${Date.now() - started} ms)`,
+      `${hoisted.length} values hoisted, ${optimized.folded} weight transforms folded, ` +
+      `${optimized.shapeNodesFolded} shape nodes folded (${Date.now() - started} ms)`,
   );
   const verification = await compareDecoders(decoderBytes, onceBytes, stepBytes, spec, {
     batch: 2,
@@ -140,7 +141,11 @@ async function prepareFastStep(
   log: Log,
 ): Promise<{ bytes: Uint8Array; variant: StepVariant }> {
   const variant = fastVariant();
-  const optimized = await optimizeDecoder(decodeModel(decoderBytes, 'stock decoder'), variant);
+  const optimized = await optimizeDecoder(
+    decodeModel(decoderBytes, 'stock decoder'),
+    spec,
+    variant,
+  );
   const verification = await compareDecoders(
     decoderBytes,
     optimized.onceBytes,

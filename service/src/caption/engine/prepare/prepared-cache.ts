@@ -18,7 +18,7 @@ import { PreparedManifest, PreparedModel, SourceFile } from '../prepared-model';
 import { cpuHasVnni } from './cpu-features';
 
 /** Bumped whenever the passes change what they write, so older sets are prepared again. */
-export const PREPARED_FORMAT = 8;
+export const PREPARED_FORMAT = 9;
 
 export const ONCE_FILE = 'decoder_once.onnx';
 export const STEP_FILE = 'decoder_step.onnx';

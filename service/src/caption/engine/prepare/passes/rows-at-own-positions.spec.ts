@@ -55,7 +55,7 @@ function stockFeeds(states: ort.Tensor, token: number, step: number, past: Feeds
 describe('rowsAtOwnPositions', () => {
   it('rows joining later share steps with running rows, each getting the stock logits exactly (fp32)', async () => {
     const stockBytes = readFileSync(join(TINY_MODEL, onnxFileName('decoder_model_merged', 'fp32')));
-    const optimized = await optimizeDecoder(decodeModel(stockBytes, 'fp32'));
+    const optimized = await optimizeDecoder(decodeModel(stockBytes, 'fp32'), spec);
     const [stock, once, step] = await Promise.all(
       [stockBytes, optimized.onceBytes, optimized.stepBytes].map((b) =>
         ort.InferenceSession.create(b),
