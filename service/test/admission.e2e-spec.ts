@@ -83,7 +83,7 @@ describe('admission (e2e, small limits)', () => {
   });
 
   afterAll(async () => {
-    engine.batches.forEach((b) => b.finish());
+    while (engine.running.length > 0) engine.complete();
     await app?.close();
   });
 
@@ -209,6 +209,6 @@ describe('admission (e2e, small limits)', () => {
     // Counted from arrival: ~3 s. Counted from the queue, it would be 4.5 s or more.
     expect(elapsed).toBeLessThan(4300);
     expect(engine.cancelled).toHaveLength(1);
-    engine.batches.forEach((b) => b.finish());
+    while (engine.running.length > 0) engine.complete();
   });
 });

@@ -30,6 +30,7 @@ function setup({ cacheEntries = 8, ready = true } = {}) {
       revision: 'abc',
       modelId: 'owner/model',
       dtype: 'q8',
+      fidelity: 'fast',
       fingerprint: 'weights',
       inputSize: { width: 224, height: 224 },
       workers: 1,

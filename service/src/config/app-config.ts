@@ -33,7 +33,17 @@ export interface AppConfig {
     decodeConcurrency: number;
     decodeMemoryBytes: number;
   };
-  engine: { workers: number; threads: number; maxBatch: number; maxWaitMs: number; cpus: number };
+  engine: {
+    workers: number;
+    threads: number;
+    maxBatch: number;
+    maxWaitMs: number;
+    cpus: number;
+    maxRows: number;
+    joinBudgetMs: number;
+    fidelity: 'exact' | 'fast';
+    spinning: boolean;
+  };
   queue: { max: number; requestTimeoutMs: number };
   cache: { maxEntries: number };
   shutdownTimeoutMs: number;
@@ -80,6 +90,10 @@ export function loadConfig(
       maxBatch: e.ENGINE_MAX_BATCH,
       maxWaitMs: e.ENGINE_MAX_WAIT_MS,
       cpus,
+      maxRows: e.ENGINE_MAX_ROWS,
+      joinBudgetMs: e.ENGINE_JOIN_BUDGET_MS,
+      fidelity: e.ENGINE_FIDELITY as 'exact' | 'fast',
+      spinning: e.ENGINE_SPINNING,
     },
     queue: { max: e.QUEUE_MAX, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
     cache: { maxEntries: e.CACHE_MAX_ENTRIES },

@@ -34,6 +34,16 @@ export const DEFAULTS = {
   QUEUE_MAX: 64,
   ENGINE_MAX_BATCH: 4,
   ENGINE_MAX_WAIT_MS: 5,
+  // Continuous batching bounds: 16 rows = 4 images x 4 beams, as many images as the static
+  // batches took (4 measured best on 2 cores); one encoder (~100 ms) may join between two steps.
+  ENGINE_MAX_ROWS: 16,
+  ENGINE_JOIN_BUDGET_MS: 100,
+  // fast: the int8 LM head (q8 only); no fewer captions identical to PyTorch fp32 than the stock
+  // q8 arithmetic on the fidelity spec, about half the weight bytes read per step (see README).
+  ENGINE_FIDELITY: 'fast',
+  // Spinning intra-op threads burn the container's CPU quota and the cores the worker's own
+  // JavaScript (the searches between steps) needs: measured 2x slower on a busy 2-core machine.
+  ENGINE_SPINNING: false,
   CACHE_MAX_ENTRIES: 1024,
   DEFAULT_NUM_BEAMS: 4,
   // An upload must arrive whole within this: 20 MiB (MAX_UPLOAD_BYTES) at 17 Mbit/s, a 3 MB photo
@@ -125,6 +135,15 @@ export class Environment {
   @IntVariable(1, 64, { optional: true }) DECODE_CONCURRENCY?: number;
 
   @IntVariable(16 * MiB, 2 ** 50, { optional: true }) DECODE_MEMORY_BYTES?: number;
+
+  @IntVariable(1, 512) ENGINE_MAX_ROWS: number = DEFAULTS.ENGINE_MAX_ROWS;
+
+  @IntVariable(0, 60_000) ENGINE_JOIN_BUDGET_MS: number = DEFAULTS.ENGINE_JOIN_BUDGET_MS;
+
+  @IsIn(['exact', 'fast'])
+  ENGINE_FIDELITY: string = DEFAULTS.ENGINE_FIDELITY;
+
+  @BooleanVariable() ENGINE_SPINNING: boolean = DEFAULTS.ENGINE_SPINNING;
 }
 
 export const ENVIRONMENT_VARIABLES = Object.keys(new Environment()).concat([
