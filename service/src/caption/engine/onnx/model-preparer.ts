@@ -7,11 +7,12 @@
  * cache is missing, into the model folder if writable, else into MODEL_CACHE_DIR.
  */
 import { createHash } from 'node:crypto';
-import { constants, createReadStream, existsSync } from 'node:fs';
-import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelDtype, ModelSpec, onnxFileName, readModelSpec } from '../model/model-spec';
+import { preparedGraphsTarget } from '../model/model-store';
 import {
   ENCODER_STATE_INPUT,
   asModel,
@@ -120,7 +121,7 @@ export async function findOrPrepare(
     const manifest = await readValidManifest(dir, modelDir, sources, true, hashed);
     if (manifest) return prepared(modelDir, dtype, dir, manifest);
   }
-  const target = (await isWritable(modelDir)) ? besideModel : inCache;
+  const target = await preparedGraphsTarget(modelDir, besideModel, inCache, fallbackCacheDir);
   log(`optimized graphs for ${dtype} not found; preparing them into ${target}`);
   return prepareModel(modelDir, dtype, target, log, hashed);
 }
@@ -344,15 +345,6 @@ function fingerprintOf(sources: { encoder: SourceFile; decoder: SourceFile }): s
   return createHash('sha256')
     .update(`${PREPARED_FORMAT}:${sources.encoder.sha256}:${sources.decoder.sha256}`)
     .digest('hex');
-}
-
-async function isWritable(dir: string): Promise<boolean> {
-  try {
-    await access(dir, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
