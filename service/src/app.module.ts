@@ -10,6 +10,7 @@ import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { CaptionMetrics } from './metrics/caption-metrics.service';
 import { MetricsModule } from './metrics/metrics.module';
+import { WebModule } from './web/web.module';
 
 /** Load-shedding answers, as opposed to errors of the request or the service. */
 const REFUSALS = new Set<ProblemCode>(['queue_full', 'not_ready', 'draining']);
@@ -25,6 +26,7 @@ export class AppModule {
         MetricsModule,
         CaptionModule,
         HealthModule,
+        WebModule,
       ],
       providers: [
         {

@@ -1,6 +1,14 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ACCEPTED_MEDIA_TYPES } from './caption/image/image-format';
+import { APP_CONFIG, AppConfig } from './config/app-config';
+
+/**
+ * Options CaptionService refuses with `unsupported_option` when num_beams is 1; marked in the
+ * document so clients (the page at /) can offer them only with beams. The page's e2e spec checks
+ * this list against the service's answers.
+ */
+export const BEAM_SEARCH_ONLY_OPTIONS = ['length_penalty', 'early_stopping'];
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -12,6 +20,16 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     .build();
   const document = SwaggerModule.createDocument(app, config);
+  // The beam default is a setting (DEFAULT_NUM_BEAMS), so the document states the one in force.
+  const options = document.components?.schemas?.CaptionOptionsDto;
+  if (options && 'properties' in options && options.properties) {
+    const beams = options.properties.num_beams;
+    if (beams && 'type' in beams) beams.default = app.get<AppConfig>(APP_CONFIG).defaultNumBeams;
+    for (const name of BEAM_SEARCH_ONLY_OPTIONS) {
+      const option = options.properties[name];
+      if (option && !('$ref' in option)) Object.assign(option, { 'x-beam-search-only': true });
+    }
+  }
   // Raw uploads carry the bytes themselves; only the multipart form has fields.
   const body = document.paths['/caption']?.post?.requestBody;
   if (body && 'content' in body) {
