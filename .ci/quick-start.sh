@@ -37,8 +37,15 @@ answer=$(bash -c "$curl_line" 2>/dev/null)
 echo "$answer"
 grep -q '"caption":' <<<"$answer" || { echo "quick start: no caption in the answer" >&2; exit 1; }
 
-# SIGTERM to npm itself (not its process group, as Ctrl-C would): npm must pass it on.
-npm_pid=$(pgrep -P "$shell" | head -1)
+# SIGTERM to npm itself (not its process group, as Ctrl-C would): npm must pass it on. bash may
+# have exec'd `npm start` as the last command of the line, so npm is the shell or its child.
+npm_pid=$(ps -o pid=,comm= -p "$shell" --ppid "$shell" | awk '$2 == "npm" { print $1; exit }')
+if [ -z "$npm_pid" ]; then
+  echo "quick start: no npm process under the first command" >&2
+  ps -o pid,ppid,args --forest -g "$(ps -o sid= -p "$shell")" >&2 || true
+  exit 1
+fi
+echo "quick start: SIGTERM to npm (pid $npm_pid)"
 kill -TERM "$npm_pid"
 status=0
 wait "$shell" || status=$?
