@@ -57,6 +57,7 @@ describe('the page at / in Chromium (tiny model, e2e)', () => {
     url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
+      timeout: 120_000,
       // Playwright already starts Chromium on a fresh temporary profile (its own --user-data-dir)
       // and, as root, without the sandbox; the rest keeps an offline machine quiet.
       chromiumSandbox: false,
@@ -68,7 +69,9 @@ describe('the page at / in Chromium (tiny model, e2e)', () => {
         '--no-first-run',
       ],
     });
-  });
+    // Booting, warming the model and starting Chromium: well past the 60 s test timeout on a
+    // loaded 2-core machine.
+  }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -145,6 +148,26 @@ describe('the page at / in Chromium (tiny model, e2e)', () => {
       await apiCaption(CHINA, 'num_beams=1&max_new_tokens=5'),
     );
     await expect(page.textContent('#decoding')).resolves.toContain('max new tokens5');
+  });
+
+  it('captions an image dropped on the drop zone', async () => {
+    await open();
+    // What a drag from the desktop delivers: a drop event whose DataTransfer holds the file
+    // (built in the page, in browser code: the test's own TypeScript has no DOM types).
+    const base64 = readFileSync(CHINA).toString('base64');
+    const dataTransfer = await page.evaluateHandle(`(() => {
+      const bytes = Uint8Array.from(atob('${base64}'), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'dropped.jpg', { type: 'image/jpeg' }));
+      return transfer;
+    })()`);
+    await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer });
+    await expect(page.getAttribute('#preview-image', 'alt')).resolves.toBe(
+      'Preview of dropped.jpg',
+    );
+    await page.click('#submit');
+    await page.locator('#result').waitFor();
+    await expect(page.textContent('#caption')).resolves.toBe(await apiCaption(CHINA, ''));
   });
 
   it('shows the problem of a bad file as a message', async () => {
