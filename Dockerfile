@@ -12,7 +12,7 @@ ARG NODE_IMAGE=docker.io/library/node:20-bookworm-slim@sha256:25070a03f077f5860e
 # ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /src
-# The lock and the project .npmrc (onnxruntime-node-install=skip) are all npm ci needs; copying
+# The lock and the project .npmrc (ignore-scripts=true) are all npm ci needs; copying
 # nothing else keeps this layer cached until dependencies change.
 COPY package.json package-lock.json .npmrc ./
 # Install scripts stay off (allowScripts in package.json denies them, this makes it explicit):

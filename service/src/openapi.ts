@@ -1,6 +1,20 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { documentRawCaptionBodies } from './caption/caption.openapi';
+import {
+  DECODING_OPTIONS,
+  DECODING_OPTION_NAMES,
+} from './caption/decoding-options/decoding-option-catalog';
+import { APP_CONFIG, AppConfig } from './config/app-config';
+
+/**
+ * Options the service refuses with `unsupported_option` when num_beams is 1 (the catalog says
+ * which); marked in the document so clients (the page at /) offer them only with beams. The
+ * page's e2e spec checks this list against the service's answers.
+ */
+export const BEAM_SEARCH_ONLY_OPTIONS = DECODING_OPTION_NAMES.filter(
+  (name) => DECODING_OPTIONS[name].beamSearchOnly,
+);
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -13,6 +27,16 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .build();
   const document = SwaggerModule.createDocument(app, config);
   documentRawCaptionBodies(document);
+  // The beam default is a setting (DEFAULT_NUM_BEAMS), so the document states the one in force.
+  const options = document.components?.schemas?.CaptionOptionsDto;
+  if (options && 'properties' in options && options.properties) {
+    const beams = options.properties.num_beams;
+    if (beams && 'type' in beams) beams.default = app.get<AppConfig>(APP_CONFIG).defaultNumBeams;
+    for (const name of BEAM_SEARCH_ONLY_OPTIONS) {
+      const option = options.properties[name];
+      if (option && !('$ref' in option)) Object.assign(option, { 'x-beam-search-only': true });
+    }
+  }
   return document;
 }
 

@@ -7,6 +7,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelDtype, readModelSpec } from '../model/model-spec';
+import { preparedGraphsTarget } from '../model/model-store';
 import { PreparedManifest, PreparedModel, StepVariant } from '../prepared-model';
 import { compareDecoders } from './decoder-equivalence';
 import { decodeModel } from './onnx-proto';
@@ -23,7 +24,6 @@ import {
   findByHash,
   findQuickly,
   fingerprintOf,
-  isWritable,
   preparedModel,
   sourceFiles,
   writePrepared,
@@ -64,7 +64,7 @@ export async function findOrPrepare(
     const found = await findByHash(dir, modelDir, dtype, hashed);
     if (found) return found;
   }
-  const target = (await isWritable(modelDir)) ? besideModel : inCache;
+  const target = await preparedGraphsTarget(modelDir, besideModel, inCache, fallbackCacheDir);
   log(`optimized graphs for ${dtype} not found; preparing them into ${target}`);
   return prepareModel(modelDir, dtype, target, log, hashed);
 }
