@@ -23,8 +23,11 @@ locals {
 resource "google_project_service" "apis" {
   for_each = toset([
     "artifactregistry.googleapis.com",
+    # Project IAM bindings (google_project_iam_member) go through the Resource Manager API.
+    "cloudresourcemanager.googleapis.com",
     "compute.googleapis.com",
     "container.googleapis.com",
+    "dns.googleapis.com",
     "iam.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com",
@@ -42,6 +45,9 @@ resource "google_service_account" "nodes" {
   project      = var.project_id
   account_id   = "${var.cluster_name}-nodes"
   display_name = "GKE nodes of ${var.cluster_name}"
+
+  # On a new project the IAM API is off until google_project_service enables it.
+  depends_on = [google_project_service.apis]
 }
 
 resource "google_project_iam_member" "nodes" {
@@ -50,12 +56,16 @@ resource "google_project_iam_member" "nodes" {
   project = var.project_id
   role    = each.value
   member  = "serviceAccount:${google_service_account.nodes.email}"
+
+  depends_on = [google_project_service.apis]
 }
 
 resource "google_service_account" "jenkins" {
   project      = var.project_id
   account_id   = "${var.cluster_name}-jenkins"
   display_name = "Jenkins VM of ${var.cluster_name}"
+
+  depends_on = [google_project_service.apis]
 }
 
 resource "google_project_iam_member" "jenkins" {
@@ -64,6 +74,8 @@ resource "google_project_iam_member" "jenkins" {
   project = var.project_id
   role    = each.value
   member  = "serviceAccount:${google_service_account.jenkins.email}"
+
+  depends_on = [google_project_service.apis]
 }
 
 # --- image registry ------------------------------------------------------------------------
@@ -137,6 +149,12 @@ resource "google_container_cluster" "primary" {
   }
 
   master_authorized_networks_config {
+    # The Jenkins VM's subnet reaches the private endpoint: the controller starts one agent pod
+    # per build in the ci-agents namespace (gitops/ci-agents) through the Kubernetes plugin.
+    cidr_blocks {
+      cidr_block   = var.ci_subnet_cidr
+      display_name = "jenkins-controller"
+    }
     dynamic "cidr_blocks" {
       for_each = var.master_authorized_networks
       content {
@@ -198,6 +216,10 @@ resource "google_container_node_pool" "inference" {
 
   node_locations = var.node_zones
 
+  # Nodes per zone at creation: without it the pool starts empty, and the cluster autoscaler
+  # adds nodes only for pods that are already pending, not to reach its minimum.
+  initial_node_count = var.node_initial_count_per_zone
+
   autoscaling {
     total_min_node_count = var.node_min_count
     total_max_node_count = var.node_max_count
@@ -250,6 +272,67 @@ resource "google_container_node_pool" "inference" {
   }
 }
 
+# Build agents run here, never beside the service: Jenkins' pods run pull requests' code, so
+# they get nodes of their own (tainted, labelled; jenkins/agent-pod.yaml tolerates and selects
+# them), Spot VMs, and none at all while no build runs.
+resource "google_container_node_pool" "ci" {
+  project  = var.project_id
+  name     = "ci"
+  location = var.region
+  cluster  = google_container_cluster.primary.name
+
+  node_locations = [var.jenkins_zone]
+
+  # Starts empty on purpose (minimum 0): the autoscaler adds a node when an agent pod is pending.
+  initial_node_count = 0
+
+  autoscaling {
+    total_min_node_count = 0
+    total_max_node_count = var.ci_max_nodes
+    location_policy      = "ANY"
+  }
+
+  management {
+    auto_repair  = true
+    auto_upgrade = true
+  }
+
+  node_config {
+    machine_type    = var.ci_machine_type
+    disk_type       = "pd-balanced"
+    disk_size_gb    = 100
+    image_type      = "COS_CONTAINERD"
+    spot            = true
+    service_account = google_service_account.nodes.email
+    oauth_scopes    = ["https://www.googleapis.com/auth/cloud-platform"]
+    tags            = [local.node_tag]
+    labels          = merge(var.labels, { workload = "ci" })
+
+    taint {
+      key    = "dedicated"
+      value  = "ci"
+      effect = "NO_SCHEDULE"
+    }
+
+    workload_metadata_config {
+      mode = "GKE_METADATA"
+    }
+
+    shielded_instance_config {
+      enable_secure_boot          = true
+      enable_integrity_monitoring = true
+    }
+
+    metadata = {
+      disable-legacy-endpoints = "true"
+    }
+  }
+
+  lifecycle {
+    ignore_changes = [initial_node_count]
+  }
+}
+
 # --- Jenkins VM ----------------------------------------------------------------------------
 
 resource "google_compute_address" "jenkins" {
@@ -258,6 +341,8 @@ resource "google_compute_address" "jenkins" {
   region       = var.region
   address_type = "EXTERNAL"
   network_tier = "PREMIUM"
+
+  depends_on = [google_project_service.apis]
 }
 
 resource "google_compute_instance" "jenkins" {
@@ -305,4 +390,6 @@ resource "google_compute_instance" "jenkins" {
   }
 
   allow_stopping_for_update = true
+
+  depends_on = [google_project_service.apis]
 }

@@ -70,25 +70,10 @@ resource "google_compute_router_nat" "nat" {
 }
 
 # --- firewall ------------------------------------------------------------------------------
-# GKE creates its own rules for control plane -> kubelet (10250, 443). Admission webhooks served
-# from pods on other ports are not covered on private clusters: ingress-nginx's admission
-# webhook listens on 8443, and without this rule every Ingress apply times out.
-resource "google_compute_firewall" "master_to_webhooks" {
-  project     = var.project_id
-  name        = "${var.network_name}-master-to-webhooks"
-  network     = google_compute_network.vpc.id
-  description = "GKE control plane to admission webhooks on the nodes (ingress-nginx 8443)."
-  direction   = "INGRESS"
-  priority    = 1000
-
-  source_ranges = [var.master_ipv4_cidr_block]
-  target_tags   = [local.node_tag]
-
-  allow {
-    protocol = "tcp"
-    ports    = ["8443"]
-  }
-}
+# GKE creates its own rules for control plane -> nodes on 443 and 10250. The only admission
+# webhook the platform runs is cert-manager's, which listens on 10250 by default; the F5 NGINX
+# Ingress Controller has none (unlike the community ingress-nginx, whose 8443 webhook needed a
+# rule of its own). So no extra control-plane rule is needed.
 
 # Jenkins admin ports: only from the named admin ranges.
 resource "google_compute_firewall" "jenkins_admin" {
@@ -105,6 +90,24 @@ resource "google_compute_firewall" "jenkins_admin" {
   allow {
     protocol = "tcp"
     ports    = ["22", "8080"]
+  }
+}
+
+# Build agent pods (pod range) connect back to the controller over WebSocket on 8080.
+resource "google_compute_firewall" "agents_to_jenkins" {
+  project     = var.project_id
+  name        = "${var.network_name}-agents-to-jenkins"
+  network     = google_compute_network.vpc.id
+  description = "Jenkins build agent pods to the controller (WebSocket on 8080)."
+  direction   = "INGRESS"
+  priority    = 1000
+
+  source_ranges = [var.pods_cidr]
+  target_tags   = [local.jenkins_tag]
+
+  allow {
+    protocol = "tcp"
+    ports    = ["8080"]
   }
 }
 

@@ -59,3 +59,29 @@ output "jenkins_service_account_email" {
   description = "Service account of the Jenkins VM (Artifact Registry writer on the image repository only)."
   value       = google_service_account.jenkins.email
 }
+
+output "ingress_address" {
+  description = "Static address of the ingress controller's load balancer: platform.yaml ingressAddress."
+  value       = google_compute_address.ingress.address
+}
+
+output "dns_name_servers" {
+  description = "Name servers of the platform's Cloud DNS zone: delegate platform.yaml's dnsDomain to them at your registrar."
+  value       = google_dns_managed_zone.platform.name_servers
+}
+
+output "cert_manager_service_account_email" {
+  description = "Google service account cert-manager acts as (gitops/cert-manager/values.yaml)."
+  value       = google_service_account.cert_manager.email
+}
+
+output "cluster_private_endpoint" {
+  description = "Private endpoint of the control plane: the Jenkins Kubernetes cloud's server URL (https://<this>)."
+  value       = google_container_cluster.primary.private_cluster_config[0].private_endpoint
+  sensitive   = true
+}
+
+output "jenkins_internal_ip" {
+  description = "Internal address of the Jenkins VM: build agent pods connect to http://<this>:8080/."
+  value       = google_compute_instance.jenkins.network_interface[0].network_ip
+}

@@ -64,12 +64,18 @@ variable "master_ipv4_cidr_block" {
   }
 }
 
+variable "dns_zone_name" {
+  type        = string
+  description = "Name of the Cloud DNS zone Terraform makes for platform.yaml's dnsDomain (delegate the domain to its name servers, output dns_name_servers)."
+  default     = "caption-platform"
+}
+
 variable "master_authorized_networks" {
   type = list(object({
     cidr_block   = string
     display_name = string
   }))
-  description = "CIDRs allowed to reach the cluster's public API endpoint (admins running kubectl). Jenkins needs none: it never talks to the cluster, Argo CD pulls."
+  description = "CIDRs allowed to reach the cluster's public API endpoint (admins running kubectl). The Jenkins subnet is added by Terraform itself (it starts build agent pods through the private endpoint); deployments stay pull-based (Argo CD)."
   default     = []
 
   validation {
@@ -120,9 +126,20 @@ variable "node_min_count" {
   }
 }
 
+variable "node_initial_count_per_zone" {
+  type        = number
+  description = "Nodes each zone of the inference pool starts with (the autoscaler then keeps the total between node_min_count and node_max_count)."
+  default     = 1
+
+  validation {
+    condition     = var.node_initial_count_per_zone >= 1
+    error_message = "Start every zone with at least one node, or the pool starts empty."
+  }
+}
+
 variable "node_max_count" {
   type        = number
-  description = "Maximum node count of the inference pool across all its zones (cluster autoscaler ceiling)."
+  description = "Maximum node count of the inference pool across all its zones (cluster autoscaler ceiling). validate:gitops (check capacity) fails when the HPA maxima of staging and production do not fit in it."
   default     = 8
 }
 
@@ -156,14 +173,26 @@ variable "jenkins_zone" {
 
 variable "jenkins_machine_type" {
   type        = string
-  description = "Machine type of the Jenkins VM (it builds the image with Docker: 4 vCPU keeps a build under 10 minutes)."
-  default     = "e2-standard-4"
+  description = "Machine type of the Jenkins VM. It only runs the controller (no executors: builds run as pods on the ci node pool)."
+  default     = "e2-standard-2"
 }
 
 variable "jenkins_disk_size_gb" {
   type        = number
-  description = "Boot disk of the Jenkins VM, in GB (Jenkins home, Docker layers, npm cache)."
+  description = "Boot disk of the Jenkins VM, in GB (Jenkins home: job history, logs, the controller image)."
   default     = 100
+}
+
+variable "ci_machine_type" {
+  type        = string
+  description = "Machine type of the ci node pool that runs Jenkins' build agent pods (a build needs about 2 vCPU and 6 GiB: tests, the image build)."
+  default     = "e2-standard-4"
+}
+
+variable "ci_max_nodes" {
+  type        = number
+  description = "Most nodes the ci pool scales to (each runs one or two concurrent builds)."
+  default     = 2
 }
 
 variable "jenkins_admin_cidrs" {

@@ -1,8 +1,22 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { documentCaptionRoute } from './caption/caption.openapi';
+import {
+  DECODING_OPTIONS,
+  DECODING_OPTION_NAMES,
+} from './caption/decoding-options/decoding-option-catalog';
 import { documentHuggingFaceRoute } from './caption/huggingface/hf.openapi';
 import { APP_CONFIG, AppConfig } from './config/app-config';
+
+/**
+ * Options the service refuses with `unsupported_option` when num_beams is 1 and they are set
+ * away from their defaults (the catalog says which); marked in the document so clients (the
+ * page at /) offer them only with beams. The page's e2e spec checks this list against the
+ * service's answers.
+ */
+export const BEAM_SEARCH_ONLY_OPTIONS = DECODING_OPTION_NAMES.filter(
+  (name) => DECODING_OPTIONS[name].beamSearchOnly,
+);
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -23,7 +37,25 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   documentCaptionRoute(document, defaultNumBeams);
   documentHuggingFaceRoute(document, defaultNumBeams);
   documentMetrics(document);
+  markOptionSchema(document, defaultNumBeams);
   return document;
+}
+
+/**
+ * Every schema that carries the decoding options (CaptionOptionsDto and the JSON bodies that
+ * extend it) states the num_beams default in force (DEFAULT_NUM_BEAMS, a setting) and marks the
+ * beam-search-only options; the query parameters get the same from caption.openapi.ts.
+ */
+function markOptionSchema(document: OpenAPIObject, defaultNumBeams: number): void {
+  for (const schema of Object.values(document.components?.schemas ?? {})) {
+    if (!('properties' in schema) || !schema.properties) continue;
+    const beams = schema.properties.num_beams;
+    if (beams && !('$ref' in beams)) beams.default = defaultNumBeams;
+    for (const name of BEAM_SEARCH_ONLY_OPTIONS) {
+      const option = schema.properties[name];
+      if (option && !('$ref' in option)) Object.assign(option, { 'x-beam-search-only': true });
+    }
+  }
 }
 
 /** /metrics comes from @willsoto/nestjs-prometheus, whose controller carries no documentation. */

@@ -160,7 +160,7 @@ describe('POST /captions and the queue (fake engine)', () => {
       expect(response.status).toBe(429);
       expect(response.body.code).toBe('queue_full');
       expect(response.headers['retry-after']).toMatch(/^\d+$/);
-      expect(engine.batches).toHaveLength(1); // the warm-up only
+      expect(engine.submitted).toHaveLength(1); // the warm-up only
     } finally {
       await app.close();
     }

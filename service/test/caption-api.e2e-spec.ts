@@ -212,6 +212,16 @@ describe('caption API (tiny model, e2e)', () => {
         'missing_image',
       ],
       [
+        'a multipart Content-Type without a boundary',
+        () =>
+          request(http)
+            .post('/caption')
+            .set('Content-Type', 'multipart/form-data')
+            .send(Buffer.from('--x\r\n')),
+        400,
+        'validation_failed',
+      ],
+      [
         'a text body',
         () => request(http).post('/caption').set('Content-Type', 'text/plain').send('a cat'),
         415,
@@ -380,6 +390,11 @@ describe('caption API (tiny model, e2e)', () => {
       ]) {
         expect(text).toMatch(new RegExp(`^${name} \\S+$`, 'm'));
       }
+      // Every upload and decode reservation was given back.
+      expect(text).toMatch(/^caption_intake_requests 0$/m);
+      expect(text).toMatch(/^caption_intake_bytes 0$/m);
+      expect(text).toMatch(/^caption_decode_memory_bytes 0$/m);
+      expect(text).toMatch(/^caption_queue_rejections_total\{reason="intake_full"\} 0$/m);
       expect(text).toMatch(
         /^http_request_duration_seconds_bucket\{.*method="POST".*route="\/caption".*status_code="200".*\} [1-9]/m,
       );

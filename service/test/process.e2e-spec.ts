@@ -8,6 +8,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { AddressInfo, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { PHOTOS, TINY_MODEL, copyModel } from './support/fixtures';
+import { RawConnection, postHead } from './support/raw-http';
 
 const ROOT = resolve(__dirname, '..', '..');
 const MAIN = join(ROOT, 'service', 'src', 'main.ts');
@@ -130,7 +131,35 @@ describe('service process', () => {
       expect(all).not.toContain(CHINA.subarray(0, 4).toString('latin1'));
     });
 
-    it('on SIGTERM turns unready at once, finishes accepted captions, then exits 0', async () => {
+    it('logs probes at debug only, and a client that left as 499 at info without a stack', async () => {
+      // The readiness 503s while the model warmed up were not logged at info.
+      const probeLines = run.stdout
+        .map((l) => JSON.parse(l) as { req?: { url?: string } })
+        .filter((l) => l.req?.url?.startsWith('/health/'));
+      expect(probeLines).toEqual([]);
+      const client = new AbortController();
+      const answer = fetch(`${run.url}/caption?num_beams=8&max_new_tokens=64&min_new_tokens=64`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'image/jpeg', 'X-Request-Id': 'left-early-1' },
+        body: CHINA,
+        signal: client.signal,
+      }).catch(() => 'aborted');
+      await new Promise((r) => setTimeout(r, 300));
+      client.abort();
+      expect(await answer).toBe('aborted');
+      await waitUntil(async () => run.stdout.some((l) => l.includes('left-early-1')), 5000);
+      const lines = run.stdout.filter((l) => l.includes('left-early-1')).map((l) => JSON.parse(l));
+      expect(lines).toEqual([
+        expect.objectContaining({
+          level: 30,
+          res: { status: 499 },
+          msg: expect.stringMatching(/ 499 /),
+        }),
+      ]);
+      expect(lines[0].err).toBeUndefined();
+    });
+
+    it('on SIGTERM turns unready at once, finishes admitted captions (queued, running or still uploading), then exits 0', async () => {
       // Enough slow captions that some are still queued when the signal arrives.
       const pending = Array.from({ length: 6 }, (_, i) =>
         caption(run.url, 'num_beams=8&max_new_tokens=64&min_new_tokens=64', `drain-${i}`),
@@ -144,11 +173,24 @@ describe('service process', () => {
         const model = body.details?.model;
         return (model?.in_flight ?? 0) + (model?.queue_depth ?? 0) === pending.length;
       }, 20_000);
+      // One more, admitted but still uploading when the signal arrives.
+      const uploading = await RawConnection.open(Number(new URL(run.url).port));
+      uploading.write(postHead({ 'Content-Type': 'image/jpeg', 'Content-Length': CHINA.length }));
+      uploading.write(CHINA.subarray(0, 1000));
+      await waitUntil(
+        async () =>
+          /^caption_intake_requests 1$/m.test(await (await fetch(`${run.url}/metrics`)).text()),
+        5000,
+      );
       run.child.kill('SIGTERM');
       await waitUntil(async () => (await fetch(`${run.url}/health/ready`)).status === 503, 2000);
       const refused = await caption(run.url, 'num_beams=1', 'after-sigterm');
       expect(refused.status).toBe(503);
       expect(((await refused.json()) as { code: string }).code).toBe('draining');
+      uploading.write(CHINA.subarray(1000));
+      const late = await uploading.response(30_000);
+      expect(late.status).toBe(200);
+      expect(JSON.parse(late.body)).toMatchObject({ caption: expect.any(String) });
       const answers = await Promise.all(pending);
       expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
       expect(await run.exited).toBe(0);

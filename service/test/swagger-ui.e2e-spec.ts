@@ -62,7 +62,7 @@ describe('Swagger UI in Chromium', () => {
       .evaluateAll((rows) =>
         rows.map((row) => [
           row.getAttribute('data-param-name'),
-          (row.querySelector('input, select') as HTMLInputElement | null)?.value,
+          (row.querySelector('input, select') as { value?: string } | null)?.value,
         ]),
       );
     expect(Object.fromEntries(prefilled)).toEqual({

@@ -46,8 +46,14 @@ describe('inference worker failure (e2e, real engine)', () => {
         return prepared;
       },
       dtype: 'fp32',
+      fidelity: 'exact',
       workers: 1,
       threadsPerWorker: 1,
+      spinning: false,
+      // One caption at a time, so the second one waits in the queue.
+      maxRows: 1,
+      maxImages: 1,
+      joinBudgetMs: 100,
       log: () => undefined,
       restartBackoffMs: 100,
       testHooks: true,

@@ -5,6 +5,9 @@ import { inventoryFromOutputs } from './inventory';
 const outputs = {
   cluster_endpoint: { value: '34.1.2.3', sensitive: true },
   jenkins_external_ip: { value: '35.4.5.6', sensitive: false },
+  jenkins_internal_ip: { value: '10.40.0.2', sensitive: false },
+  cluster_private_endpoint: { value: '172.16.0.2', sensitive: true },
+  cluster_ca_certificate: { value: 'LS0tLS1CRUdJTg==', sensitive: true },
   jenkins_instance_name: { value: 'caption-platform-jenkins', sensitive: false },
   jenkins_zone: { value: 'projects/p/zones/europe-west1-b', sensitive: false },
   jenkins_service_account_email: {
@@ -27,7 +30,12 @@ describe('inventory from terraform outputs', () => {
         gcp_service_account: 'caption-platform-jenkins@p.iam.gserviceaccount.com',
       },
     });
-    expect(inv.all.children.jenkins.vars.image_repository).toBe(outputs.image_repository.value);
+    expect(inv.all.children.jenkins.vars).toEqual({
+      image_repository: outputs.image_repository.value,
+      cluster_private_endpoint: '172.16.0.2',
+      cluster_ca_certificate: 'LS0tLS1CRUdJTg==',
+      jenkins_internal_ip: '10.40.0.2',
+    });
   });
 
   it('never copies sensitive outputs into the inventory', () => {

@@ -11,9 +11,12 @@ type TfOutputs = Record<string, { value: unknown; sensitive?: boolean }>;
 const REQUIRED = [
   'jenkins_instance_name',
   'jenkins_external_ip',
+  'jenkins_internal_ip',
   'jenkins_zone',
   'jenkins_service_account_email',
   'image_repository',
+  'cluster_private_endpoint',
+  'cluster_ca_certificate',
 ];
 
 export function inventoryFromOutputs(outputs: TfOutputs): string {
@@ -37,7 +40,13 @@ export function inventoryFromOutputs(outputs: TfOutputs): string {
               gcp_service_account: v('jenkins_service_account_email'),
             },
           },
-          vars: { image_repository: v('image_repository') },
+          vars: {
+            image_repository: v('image_repository'),
+            // The Jenkins Kubernetes cloud: where to start agent pods, and where they call back.
+            cluster_private_endpoint: v('cluster_private_endpoint'),
+            cluster_ca_certificate: v('cluster_ca_certificate'),
+            jenkins_internal_ip: v('jenkins_internal_ip'),
+          },
         },
       },
     },

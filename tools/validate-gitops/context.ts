@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import type { Check } from '../validate-common/check-runner';
 import { renderAll, type K8sObject, type RenderedFolder } from './render';
 import { findKustomize, type Kustomize } from './tools';
+import { loadGitopsFacts, type GitopsFacts } from './upstream';
 
 /** Model load + warm-up may take up to 5 minutes on a slow node (contract). */
 export const STARTUP_BUDGET_SECONDS = 300;
@@ -64,6 +65,8 @@ export interface Context {
   repoURL?: string;
   exposition: string;
   expositionSource: string;
+  /** What the pinned upstream versions provide (./upstream/). */
+  facts: GitopsFacts;
   readRepoFile(rel: string): string | undefined;
 }
 
@@ -95,8 +98,9 @@ export async function buildContext(
   root: string,
   metrics?: MetricsSource,
   kustomize: Kustomize = findKustomize(),
+  facts: GitopsFacts = loadGitopsFacts(),
 ): Promise<Context> {
-  const folders = await renderAll(root, kustomize);
+  const folders = await renderAll(root, kustomize, facts.standIns);
   const readRepoFile = (rel: string) => {
     const abs = path.join(root, rel);
     return existsSync(abs) ? readFileSync(abs, 'utf8') : undefined;
@@ -199,6 +203,7 @@ export async function buildContext(
     repoURL,
     exposition,
     expositionSource,
+    facts,
     readRepoFile,
   };
 }

@@ -9,10 +9,19 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 export class ScratchTree {
   readonly root = mkdtempSync(path.join(tmpdir(), 'gitops-planted-'));
+  /** A copy of tools/validate-gitops/upstream, as "upstream/..." for read/replace. */
+  readonly factsDir = path.join(this.root, 'upstream');
 
   constructor() {
     try {
       cpSync(path.join(REPO_ROOT, 'gitops'), path.join(this.root, 'gitops'), { recursive: true });
+      // Terraform's node pool, for the capacity check.
+      cpSync(path.join(REPO_ROOT, 'terraform'), path.join(this.root, 'terraform'), {
+        recursive: true,
+        filter: (src) => !/\.terraform(\/|$)|tfstate|\.tfvars$/.test(src),
+      });
+      // The upstream facts too, so a case can plant a mistake in them (see factsDir).
+      cpSync(path.join(__dirname, 'upstream'), this.factsDir, { recursive: true });
     } catch (e) {
       // The caller's finally never runs when construction fails: do not leak the folder.
       this.remove();

@@ -123,3 +123,55 @@ export function containersOf(ctx: Context): ContainerOf[] {
     ),
   );
 }
+
+export interface IngressInfo {
+  /** Where it is declared, for messages. */
+  where: string;
+  className?: string;
+  hosts: string[];
+  /** Hosts its tls section covers, with the Secret each one's certificate lives in. */
+  tls: Array<{ hosts: string[]; secretName?: string }>;
+  annotations: Record<string, string>;
+  /** The namespace it lands in. */
+  namespace?: string;
+}
+
+/** The three ops UIs kube-prometheus-stack puts behind an Ingress, with their values prefix. */
+export const STACK_UIS = ['grafana', 'prometheus', 'alertmanager'] as const;
+
+/**
+ * Every Ingress the platform creates: the ones our kustomizations render, and the ones the
+ * charts make from their values (kube-prometheus-stack's Grafana, Prometheus and Alertmanager).
+ */
+export function allIngresses(ctx: Context): IngressInfo[] {
+  const out: IngressInfo[] = [];
+  for (const d of ctx.deployables) {
+    for (const ing of ofKind(d.objects, 'Ingress')) {
+      out.push({
+        where: `${d.dir}: ${describe(ing)}`,
+        className: ing.spec?.ingressClassName,
+        hosts: (ing.spec?.rules ?? []).map((r: Json) => r.host).filter(Boolean),
+        tls: (ing.spec?.tls ?? []).map((t: Json) => ({
+          hosts: t.hosts ?? [],
+          secretName: t.secretName,
+        })),
+        annotations: ing.metadata.annotations ?? {},
+        namespace: ing.metadata.namespace ?? namespaceOf(d.app),
+      });
+    }
+  }
+  const stack = monitoringStack(ctx);
+  for (const ui of STACK_UIS) {
+    const ing = get(stack?.values, `${ui}.ingress`);
+    if (!stack || ing?.enabled !== true) continue;
+    out.push({
+      where: `kube-prometheus-stack values ${ui}.ingress`,
+      className: ing.ingressClassName,
+      hosts: ing.hosts ?? [],
+      tls: (ing.tls ?? []).map((t: Json) => ({ hosts: t.hosts ?? [], secretName: t.secretName })),
+      annotations: ing.annotations ?? {},
+      namespace: namespaceOf(stack.app),
+    });
+  }
+  return out;
+}

@@ -22,7 +22,7 @@ describe('validate:gitops fails on planted mistakes', () => {
     const tree = new ScratchTree();
     try {
       c.plant(tree);
-      const { outcomes } = await validateGitops({ root: tree.root });
+      const { outcomes } = await validateGitops({ root: tree.root, factsDir: tree.factsDir });
       const failing = outcomes.filter((o) => o.problems.length);
       expect(failing.map((o) => o.id).sort()).toEqual([...c.fails].sort());
       const messages = failing.flatMap((o) => o.problems);

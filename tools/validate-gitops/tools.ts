@@ -148,3 +148,42 @@ export function promtoolParse(expr: string): string | undefined {
         .join(' ')
         .trim() || r.output;
 }
+
+const amtoolCache = new Map<string, { ok: boolean; output: string; stdout: string }>();
+
+/** amtool (Alertmanager's own config checker and route tester), memoised like promtool. */
+export function amtoolOnConfig(
+  args: string[],
+  config: string,
+): { ok: boolean; output: string; stdout: string } {
+  const bin = process.env.AMTOOL ?? onPath('amtool');
+  if (!bin) {
+    throw new Error(
+      'amtool not found: install it (Debian: apt-get install prometheus-alertmanager; listed in .ci/apt-gitops.txt) or set AMTOOL=/path/to/amtool',
+    );
+  }
+  const key = JSON.stringify(['amtool', args, config]);
+  const hit = amtoolCache.get(key);
+  if (hit) return hit;
+  const dir = mkdtempSync(path.join(tmpdir(), 'amtool-'));
+  try {
+    writeFileSync(path.join(dir, 'alertmanager.yaml'), config);
+    const r = spawnSync(
+      bin,
+      args.map((a) => a.replace('{config}', path.join(dir, 'alertmanager.yaml'))),
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    const out = {
+      ok: r.status === 0,
+      output: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim(),
+      stdout: (r.stdout ?? '').trim(),
+    };
+    amtoolCache.set(key, out);
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

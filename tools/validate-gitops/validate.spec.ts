@@ -42,6 +42,8 @@ describe('the real gitops tree', () => {
     expect(context.deployables.map((d) => d.dir).sort()).toEqual([
       'gitops/apps/caption-service/overlays/production',
       'gitops/apps/caption-service/overlays/staging',
+      'gitops/cert-manager/issuers',
+      'gitops/ci-agents/namespace',
     ]);
   });
 });

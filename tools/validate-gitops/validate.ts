@@ -17,6 +17,7 @@ import {
 } from '../validate-common/check-runner';
 import { CHECKS } from './checks';
 import { buildContext, type Context } from './context';
+import { loadGitopsFacts } from './upstream';
 
 export { checkQueriedMetricsExist, exposedMetrics, queriedMetrics } from './promql';
 export { CHECKS } from './checks';
@@ -29,6 +30,8 @@ export interface ValidateOptions {
   metricsText?: string;
   /** Run only these check ids (all when empty). */
   only?: string[];
+  /** Upstream facts folder (default tools/validate-gitops/upstream; specs plant mistakes in a copy). */
+  factsDir?: string;
 }
 
 function contextFor(opts: ValidateOptions): Promise<Context> {
@@ -39,6 +42,8 @@ function contextFor(opts: ValidateOptions): Promise<Context> {
       : opts.metricsFile
         ? { file: path.resolve(opts.metricsFile) }
         : undefined,
+    undefined,
+    opts.factsDir ? loadGitopsFacts(opts.factsDir) : undefined,
   );
 }
 
@@ -57,10 +62,8 @@ function notes(context: Context): string[] {
     `kustomize: ${context.kustomize.describe}; metrics: ${path.relative(process.cwd(), context.expositionSource)}`,
   ];
   for (const f of context.folders) {
-    if (f.remoteResources.length) {
-      out.push(
-        `note: ${f.dir} built offline without ${f.remoteResources.join(', ')} (fetched only by a real apply)`,
-      );
+    for (const [url, standIn] of Object.entries(f.standIns)) {
+      out.push(`note: ${f.dir} built offline with ${standIn} standing in for ${url}`);
     }
   }
   return out;

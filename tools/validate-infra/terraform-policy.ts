@@ -183,6 +183,13 @@ export function terraformPolicy(mod: TfModule, isRoot: boolean): string[] {
     if (!nc?.service_account) {
       errors.push(`${where(p)}: nodes use the Compute Engine default service account (Editor)`);
     }
+    const initial = resolve(mod, p.body.initial_node_count ?? p.body.node_count).value;
+    const min = resolve(mod, as?.total_min_node_count ?? as?.min_node_count ?? 0).value;
+    if (Number(min) >= 1 && !(Number(initial) >= 1)) {
+      errors.push(
+        `${where(p)}: starts with no nodes (initial_node_count unset or 0): the autoscaler adds nodes only for pending pods, so the first sync would wait on an empty pool`,
+      );
+    }
   }
 
   // Least privilege: no primitive roles anywhere (roles are often listed in locals, so look at
@@ -193,7 +200,7 @@ export function terraformPolicy(mod: TfModule, isRoot: boolean): string[] {
     }
   }
 
-  // Firewall: control plane -> nodes on 8443, and Jenkins admin ports never open to the world.
+  // Firewall: Jenkins admin ports never open to the world.
   const firewalls = mod.resources.filter((r) => r.type === 'google_compute_firewall');
   const allowsPort = (fw: Json, port: string) =>
     (fw.allow ?? []).some(
@@ -207,19 +214,6 @@ export function terraformPolicy(mod: TfModule, isRoot: boolean): string[] {
                 (p.includes('-') && +p.split('-')[0] <= +port && +port <= +p.split('-')[1]),
             ))),
     );
-  const masterCidr = clusters
-    .map((c) => first(c.body.private_cluster_config)?.master_ipv4_cidr_block)
-    .find(Boolean);
-  const webhookRule = firewalls.find((fw) => {
-    const ranges: unknown = fw.body.source_ranges;
-    const list = Array.isArray(ranges) ? ranges : [ranges];
-    return allowsPort(fw.body, '8443') && masterCidr !== undefined && list.includes(masterCidr);
-  });
-  if (!webhookRule) {
-    errors.push(
-      `${mod.dir}: no firewall rule allows the control plane (${masterCidr ?? 'master_ipv4_cidr_block'}) to reach nodes on tcp 8443 (ingress admission webhook)`,
-    );
-  }
   for (const fw of firewalls) {
     const adminPorts = ['22', '8080'].filter((p) => allowsPort(fw.body, p));
     if (!adminPorts.length || fw.body.direction === 'EGRESS') continue;
@@ -244,6 +238,8 @@ export function terraformPolicy(mod: TfModule, isRoot: boolean): string[] {
     }
   }
 
+  errors.push(...apiDependencies(mod));
+
   // Jenkins VM with a static address.
   const vms = mod.resources.filter((r) => r.type === 'google_compute_instance');
   if (!vms.length) errors.push(`${mod.dir}: no google_compute_instance for Jenkins`);
@@ -256,6 +252,60 @@ export function terraformPolicy(mod: TfModule, isRoot: boolean): string[] {
     }
     const sa = first(vm.body.service_account);
     if (!sa?.email) errors.push(`${where(vm)}: runs as the Compute Engine default service account`);
+  }
+  return errors;
+}
+
+/** The Google API each resource type needs enabled (google_project_service) before it is made. */
+const API_OF: Array<[RegExp, string]> = [
+  [/^google_compute_/, 'compute.googleapis.com'],
+  [/^google_container_/, 'container.googleapis.com'],
+  [/^google_service_account/, 'iam.googleapis.com'],
+  [/^google_project_iam_/, 'cloudresourcemanager.googleapis.com'],
+  [/^google_artifact_registry_/, 'artifactregistry.googleapis.com'],
+  [/^google_dns_/, 'dns.googleapis.com'],
+];
+
+/**
+ * On an empty project every API starts disabled: a resource that needs one must wait for the
+ * google_project_service that enables it, directly (depends_on) or through a resource it
+ * references that does; otherwise the first apply races the enablement and fails.
+ */
+function apiDependencies(mod: TfModule): string[] {
+  const errors: string[] = [];
+  const services = mod.resources.filter((r) => r.type === 'google_project_service');
+  const enabled = new Set(
+    services.flatMap((r) => JSON.stringify(r.body).match(/[a-z0-9-]+\.googleapis\.com/g) ?? []),
+  );
+  const id = (r: { type: string; name: string }) => `${r.type}.${r.name}`;
+  const serviceIds = new Set(services.map(id));
+  const refs = new Map(
+    mod.resources.map((r) => [
+      id(r),
+      new Set(JSON.stringify(r.body).match(/\bgoogle_[a-z0-9_]+\.[A-Za-z0-9_-]+/g) ?? []),
+    ]),
+  );
+  const waits = new Set<string>();
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const [r, rs] of refs) {
+      if (waits.has(r)) continue;
+      if ([...rs].some((x) => serviceIds.has(x) || waits.has(x))) {
+        waits.add(r);
+        changed = true;
+      }
+    }
+  }
+  for (const r of mod.resources) {
+    const api = API_OF.find(([re]) => re.test(r.type))?.[1];
+    if (!api) continue;
+    if (!enabled.has(api)) {
+      errors.push(`${r.file}: ${id(r)} needs ${api}, which no google_project_service enables`);
+    } else if (!waits.has(id(r))) {
+      errors.push(
+        `${r.file}: ${id(r)} does not wait for google_project_service (${api}): on a new project the first apply fails with "API not enabled"; add depends_on`,
+      );
+    }
   }
   return errors;
 }

@@ -1,51 +1,15 @@
 // Each check of `npm run validate:infra` must pass on the real tree and fail, with a message that
 // names the problem, on a copy with exactly one planted mistake.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runChecks } from '../validate-common/check-runner';
 import { CHECKS } from './checks';
-
-const REPO = join(__dirname, '../..');
-const TREE = [
-  'terraform',
-  'ansible',
-  'Jenkinsfile',
-  'jenkins',
-  '.groovylintrc.json',
-  'Dockerfile',
-  '.dockerignore',
-  'tools/image',
-];
+import { copyTree, failuresIn, plantIn, REPO } from './helpers.spec-util';
 
 let root: string;
-
-function copyTree(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'validate-infra-'));
-  for (const p of TREE) {
-    cpSync(join(REPO, p), join(dir, p), {
-      recursive: true,
-      filter: (src) =>
-        !/\.terraform(\/|$)|tfstate|terraform\.tfvars$|hosts\.yml$|vault\.yml$/.test(src),
-    });
-  }
-  return dir;
-}
-
-/** Replaces `from` (which must be present) with `to` in a file of the copy. */
-function plant(file: string, from: string | RegExp, to: string): void {
-  const path = join(root, file);
-  const text = readFileSync(path, 'utf8');
-  const next = text.replace(from, to);
-  if (next === text) throw new Error(`planting failed: ${String(from)} not found in ${file}`);
-  writeFileSync(path, next);
-}
-
-async function failures(id: string): Promise<string> {
-  const [result] = await runChecks(CHECKS, root, [id]);
-  return result.problems.join('\n');
-}
+const plant = (file: string, from: string | RegExp, to: string) => plantIn(root, file, from, to);
+const failures = (id: string) => failuresIn(root, id);
 
 beforeEach(() => {
   root = copyTree();
@@ -58,16 +22,21 @@ describe('validate:infra on the real tree', () => {
     expect(results.map((r) => r.id)).toEqual([
       'terraform-fmt',
       'terraform-policy',
+      'terraform-upstream',
       'ansible-syntax',
       'ansible-lint',
       'yamllint',
       'ansible-policy',
+      'ansible-upstream',
+      'jenkins-upstream',
+      'jenkins-isolation',
       'groovy-lint',
       'dockerfile',
       'image-scripts',
+      'platform-settings',
     ]);
     expect(results.filter((r) => r.problems.length)).toEqual([]);
-  }, 180000);
+  }, 300000);
 });
 
 describe('npm run validate:infra (CLI)', () => {
@@ -183,11 +152,25 @@ describe('terraform-policy', () => {
       /bootstrap\/main\.tf: variable "location" has no type/,
     ],
     [
-      'no 8443 rule for the admission webhook',
-      'terraform/network.tf',
-      'ports    = ["8443"]',
-      'ports    = ["9443"]',
-      /tcp 8443/,
+      'a service account that does not wait for the IAM API',
+      'terraform/main.tf',
+      /(display_name = "Jenkins VM of \$\{var.cluster_name\}"\n)\n {2}depends_on = \[google_project_service.apis\]\n/,
+      '$1',
+      /google_service_account\.jenkins does not wait for google_project_service \(iam\.googleapis\.com\)/,
+    ],
+    [
+      'an API the resources need left out of the enabled list',
+      'terraform/main.tf',
+      '    "dns.googleapis.com",\n',
+      '',
+      /google_dns_managed_zone\.platform needs dns\.googleapis\.com, which no google_project_service enables/,
+    ],
+    [
+      'a node pool that starts empty',
+      'terraform/variables.tf',
+      /(variable "node_initial_count_per_zone" \{[\s\S]*?default\s+=\s*)1/,
+      '$10',
+      /google_container_node_pool\.inference: starts with no nodes/,
     ],
     [
       'endpoint output not sensitive',
@@ -274,67 +257,4 @@ describe('groovy-lint', () => {
     plant('Jenkinsfile', /\}\s*$/, '');
     expect(await failures('groovy-lint')).toMatch(/Jenkinsfile[\s\S]*error\s+Unexpected input/);
   }, 120000);
-});
-
-describe('dockerfile', () => {
-  const cases: [string, string | RegExp, string, RegExp][] = [
-    [
-      'base without digest',
-      /node:20-bookworm-slim@sha256:[0-9a-f]{64}/,
-      'node:20-bookworm-slim',
-      /not pinned by digest/,
-    ],
-    [
-      'latest tag',
-      /node:20-bookworm-slim@sha256:[0-9a-f]{64}/,
-      'node:latest',
-      /uses the latest tag/,
-    ],
-    ['no USER', /^USER 1000:1000\n/m, '', /final stage has no USER/],
-    ['root USER', /^USER 1000:1000$/m, 'USER root', /final stage runs as root/],
-    ['no HEALTHCHECK', /^HEALTHCHECK[^\n]*\\\n[^\n]*\n/m, '', /final stage has no HEALTHCHECK/],
-    ['npm install', 'npm ci --ignore-scripts', 'npm install --ignore-scripts', /use npm ci/],
-    [
-      'dev dependencies kept',
-      'npm prune --omit=dev',
-      'npm prune',
-      /dev dependencies are never pruned/,
-    ],
-    [
-      'invalid instruction (linter)',
-      /^EXPOSE 3000$/m,
-      'EXPOSE 3000/tcpx',
-      /Dockerfile:83: Invalid proto: tcpx/,
-    ],
-  ];
-  it.each(cases)('fails on: %s', async (_name, from, to, expected) => {
-    plant('Dockerfile', from, to);
-    expect(await failures('dockerfile')).toMatch(expected);
-  });
-
-  it('fails when .dockerignore lets the git history and Terraform state in', async () => {
-    plant('.dockerignore', /^\.git$/m, '');
-    plant('.dockerignore', /^\*\*\/\*\.tfstate\*$/m, '');
-    const out = await failures('dockerfile');
-    expect(out).toMatch(/does not exclude \.git/);
-    expect(out).toMatch(/does not exclude \*\.tfstate/);
-  });
-});
-
-describe('image-scripts', () => {
-  it('shellcheck fails on an unassigned variable', async () => {
-    plant(
-      'tools/image/build-local.sh',
-      'set -euo pipefail\n',
-      'set -euo pipefail\necho "$undefined_thing"\n',
-    );
-    expect(await failures('image-scripts')).toMatch(
-      /build-local\.sh:\d+:\d+: warning: undefined_thing is referenced but not assigned/,
-    );
-  });
-
-  it('fails when the build no longer uses chroot isolation', async () => {
-    plant('tools/image/build-local.sh', /build --isolation chroot/, 'build');
-    expect(await failures('image-scripts')).toMatch(/--isolation chroot/);
-  });
 });

@@ -1,15 +1,15 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { markCaptionRequest } from '../metrics/caption-problem.listener';
-import { CaptionScheduler } from './scheduler/caption-scheduler.service';
+import type { Request, Response } from 'express';
+import { CaptionAdmission } from './admission/caption-admission.service';
 
-/** Refuses (429/503) before the upload is read, so a full queue costs no bandwidth or memory. */
+/** Admits the request (or refuses it: 503, 413, 429) before its body is read. */
 @Injectable()
 export class CaptionAdmissionGuard implements CanActivate {
-  constructor(private readonly scheduler: CaptionScheduler) {}
+  constructor(private readonly admission: CaptionAdmission) {}
 
   canActivate(context: ExecutionContext): boolean {
-    markCaptionRequest(context.switchToHttp().getRequest<object>());
-    this.scheduler.assertAccepting();
+    const http = context.switchToHttp();
+    this.admission.admit(http.getRequest<Request>(), http.getResponse<Response>());
     return true;
   }
 }

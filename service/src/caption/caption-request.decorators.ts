@@ -1,6 +1,8 @@
 import { ExecutionContext, createParamDecorator } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request } from 'express';
 import { ProblemError } from '../common/problem/problem.error';
+import { AdmissionTicket } from './admission/admitted-request';
+import { CaptionAdmission } from './admission/caption-admission.service';
 import { UploadedCaptionRequest } from './caption-upload.interceptor';
 import { RawOptions } from './decoding-options/decoding-options.pipe';
 import type { JsonCaptionRequest } from './inputs/caption-json.interceptor';
@@ -26,23 +28,14 @@ export const UploadedImage = createParamDecorator(
 export const CaptionOptions = createParamDecorator(
   (_: unknown, context: ExecutionContext): RawOptions => {
     const request = context.switchToHttp().getRequest<UploadedCaptionRequest>();
-    const form =
-      request.is('multipart/form-data') && request.body && typeof request.body === 'object'
-        ? (request.body as Record<string, unknown>)
-        : undefined;
+    const form = request.formFields;
     const body = (request as JsonCaptionRequest).jsonOptions;
     return { query: request.query as Record<string, unknown>, form, body };
   },
 );
 
-/** Aborts when the client disconnects before its response is sent. */
-export const ClientGone = createParamDecorator(
-  (_: unknown, context: ExecutionContext): AbortSignal => {
-    const response = context.switchToHttp().getResponse<Response>();
-    const controller = new AbortController();
-    response.once('close', () => {
-      if (!response.writableFinished) controller.abort();
-    });
-    return controller.signal;
-  },
+/** The request's admission: its deadline, its abort signal, its intake slot. */
+export const Admission = createParamDecorator(
+  (_: unknown, context: ExecutionContext): AdmissionTicket =>
+    CaptionAdmission.of(context.switchToHttp().getRequest<Request>()),
 );

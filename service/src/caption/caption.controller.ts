@@ -3,7 +3,8 @@ import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagg
 import type { Response } from 'express';
 import { ApiProblems } from '../common/problem/api-problems.decorator';
 import { CaptionAdmissionGuard } from './caption-admission.guard';
-import { CaptionOptions, ClientGone, UploadedImage } from './caption-request.decorators';
+import { AdmissionTicket } from './admission/admitted-request';
+import { Admission, CaptionOptions, UploadedImage } from './caption-request.decorators';
 import { CaptionUploadInterceptor } from './caption-upload.interceptor';
 import { CaptionJsonInterceptor } from './inputs/caption-json.interceptor';
 import { CaptionService } from './caption.service';
@@ -42,6 +43,7 @@ export class CaptionController {
       status: 400,
       codes: ['validation_failed', 'missing_image', 'unsupported_option', 'url_not_allowed'],
     },
+    408,
     413,
     { status: 415, codes: ['unsupported_media_type'] },
     { status: 422, codes: ['invalid_image', 'url_fetch_failed'] },
@@ -53,10 +55,10 @@ export class CaptionController {
   async caption(
     @UploadedImage() image: Buffer,
     @CaptionOptions(DecodingOptionsPipe) options: DecodingOptions,
-    @ClientGone() clientGone: AbortSignal,
+    @Admission() admission: AdmissionTicket,
     @Res({ passthrough: true }) response: Response,
   ): Promise<CaptionResponseDto> {
-    const answer = await this.captions.caption(image, options, clientGone);
+    const answer = await this.captions.caption(image, options, admission);
     setServerTiming(response, answer);
     return answer;
   }

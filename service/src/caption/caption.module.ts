@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CaptionAdmission } from './admission/caption-admission.service';
 import { CaptionAdmissionGuard } from './caption-admission.guard';
 import { CaptionUploadInterceptor } from './caption-upload.interceptor';
 import { CaptionController } from './caption.controller';
@@ -28,6 +29,7 @@ import { CaptionBatchService } from './batch/caption-batch.service';
     ImageIntakeService,
     ModelStatusService,
     ModelLoaderService,
+    CaptionAdmission,
     CaptionAdmissionGuard,
     CaptionUploadInterceptor,
     HfBodyInterceptor,
@@ -37,6 +39,6 @@ import { CaptionBatchService } from './batch/caption-batch.service';
     HfRequestGuard,
     ImageUrlFetcher,
   ],
-  exports: [ModelStatusService, ModelLoaderService, CaptionScheduler],
+  exports: [ModelStatusService, ModelLoaderService, CaptionScheduler, CaptionAdmission],
 })
 export class CaptionModule {}

@@ -40,15 +40,17 @@ export function ApiCaptionBody(): MethodDecorator {
  */
 export function optionQuerySchema(name: DecodingOptionName): SchemaObject {
   const spec: DecodingOptionSpec = DECODING_OPTIONS[name];
-  if (spec.kind === 'early_stopping') {
-    return {
-      type: 'string',
-      enum: [...spec.values],
-      default: String(spec.default),
-      description: spec.description,
-    };
-  }
-  return numericSchema(spec);
+  const schema: SchemaObject =
+    spec.kind === 'early_stopping'
+      ? {
+          type: 'string',
+          enum: [...spec.values],
+          default: String(spec.default),
+          description: spec.description,
+        }
+      : numericSchema(spec);
+  // As on the option schemas (see openapi.ts): clients offer these only with beams.
+  return spec.beamSearchOnly ? ({ ...schema, 'x-beam-search-only': true } as SchemaObject) : schema;
 }
 
 /** Each decoding option as an optional query parameter. */

@@ -30,6 +30,7 @@ function setup({ cacheEntries = 8, ready = true } = {}) {
       revision: 'abc',
       modelId: 'owner/model',
       dtype: 'q8',
+      fidelity: 'fast',
       fingerprint: 'weights',
       inputSize: { width: 224, height: 224 },
       workers: 1,
@@ -39,10 +40,12 @@ function setup({ cacheEntries = 8, ready = true } = {}) {
   }
   metricCalls.length = 0;
   const intake = {
-    toModelInput: jest.fn((_bytes: Buffer, size: { width: number; height: number }) => {
-      calls.push('intake');
-      return Promise.resolve({ rgb: RGB, ...size } as ModelInput);
-    }),
+    toModelInput: jest.fn(
+      (_bytes: Buffer, size: { width: number; height: number }, _signal?: AbortSignal) => {
+        calls.push('intake');
+        return Promise.resolve({ rgb: RGB, ...size } as ModelInput);
+      },
+    ),
   };
   const result: ScheduledCaption = {
     text: 'a caption',
@@ -75,14 +78,19 @@ function setup({ cacheEntries = 8, ready = true } = {}) {
 }
 
 const signal = new AbortController().signal;
+const ticket = () => ({ signal, deadlineAt: 12_345, leaveIntake: jest.fn() });
 
 describe('CaptionService', () => {
   it('takes the image through intake and the scheduler, and maps the answer', async () => {
-    const { service, intake, scheduler } = setup();
+    const { service, intake, scheduler, calls } = setup();
     const options = decodingOptions({ numBeams: 2, maxNewTokens: 9 });
-    const response = await service.caption(IMAGE, options, signal);
-    expect(intake.toModelInput).toHaveBeenCalledWith(IMAGE, { width: 224, height: 224 });
-    expect(scheduler.submit).toHaveBeenCalledWith(RGB, options, signal);
+    const admission = ticket();
+    admission.leaveIntake.mockImplementation(() => calls.push('left intake'));
+    const response = await service.caption(IMAGE, options, admission);
+    expect(intake.toModelInput).toHaveBeenCalledWith(IMAGE, { width: 224, height: 224 }, signal);
+    expect(scheduler.submit).toHaveBeenCalledWith(RGB, options, signal, 12_345);
+    // the intake slot is freed once decoded, before the engine queue
+    expect(calls).toEqual(['intake', 'left intake', 'schedule']);
     expect(response).toMatchObject({
       caption: 'a caption',
       confidence: 0.5,
@@ -102,7 +110,7 @@ describe('CaptionService', () => {
 
   it('records the stages, tokens and outcome of a fresh caption', async () => {
     const { service, metricCalls } = setup();
-    await service.caption(IMAGE, decodingOptions(), signal);
+    await service.caption(IMAGE, decodingOptions(), ticket());
     expect(metricCalls).toEqual([
       ['cache', false],
       ['stage', 'image_decode', expect.any(Number)],
@@ -116,9 +124,11 @@ describe('CaptionService', () => {
 
   it('answers the same image and options from the cache, without intake or engine', async () => {
     const { service, calls, metricCalls } = setup();
-    const first = await service.caption(IMAGE, decodingOptions(), signal);
+    const first = await service.caption(IMAGE, decodingOptions(), ticket());
     metricCalls.length = 0;
-    const again = await service.caption(Buffer.from(IMAGE), decodingOptions(), signal);
+    const admission = ticket();
+    const again = await service.caption(Buffer.from(IMAGE), decodingOptions(), admission);
+    expect(admission.leaveIntake).toHaveBeenCalledTimes(1);
     expect(calls).toEqual(['intake', 'schedule']);
     expect(again).toEqual({ ...first, cached: true, timings_ms: expect.any(Object) });
     // no stage ran for the cached answer: its timings say so
@@ -135,21 +145,23 @@ describe('CaptionService', () => {
       ['request', 'cached'],
     ]);
     // other options are another entry
-    await service.caption(IMAGE, decodingOptions({ numBeams: 1 }), signal);
+    await service.caption(IMAGE, decodingOptions({ numBeams: 1 }), ticket());
     expect(calls).toEqual(['intake', 'schedule', 'intake', 'schedule']);
   });
 
   it('neither looks up nor counts the cache when it is off', async () => {
     const { service, calls, metricCalls } = setup({ cacheEntries: 0 });
-    await service.caption(IMAGE, decodingOptions(), signal);
-    await service.caption(IMAGE, decodingOptions(), signal);
+    await service.caption(IMAGE, decodingOptions(), ticket());
+    await service.caption(IMAGE, decodingOptions(), ticket());
     expect(calls).toEqual(['intake', 'schedule', 'intake', 'schedule']);
     expect(metricCalls.filter(([name]) => name === 'cache')).toEqual([]);
   });
 
   it('refuses with not_ready before the model is warm, touching nothing', async () => {
     const { service, calls } = setup({ ready: false });
-    const error = await service.caption(IMAGE, decodingOptions(), signal).catch((e: unknown) => e);
+    const error = await service
+      .caption(IMAGE, decodingOptions(), ticket())
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProblemError);
     expect((error as ProblemError).code).toBe('not_ready');
     expect(calls).toEqual([]);
@@ -158,9 +170,11 @@ describe('CaptionService', () => {
   it('lets an intake problem through without scheduling or recording success', async () => {
     const { service, intake, scheduler, metricCalls } = setup();
     intake.toModelInput.mockRejectedValueOnce(new ProblemError('invalid_image', 'broken'));
-    await expect(service.caption(IMAGE, decodingOptions(), signal)).rejects.toMatchObject({
+    const admission = ticket();
+    await expect(service.caption(IMAGE, decodingOptions(), admission)).rejects.toMatchObject({
       code: 'invalid_image',
     });
+    expect(admission.leaveIntake).toHaveBeenCalledTimes(1);
     expect(scheduler.submit).not.toHaveBeenCalled();
     expect(metricCalls).toEqual([['cache', false]]);
   });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ProblemError } from '../common/problem/problem.error';
 import { CaptionMetrics } from '../metrics/caption-metrics.service';
+import { AdmissionTicket } from './admission/admitted-request';
 import { CachedCaption, CaptionCache } from './cache/caption-cache.service';
 import { CaptionResponseDto } from './dto/caption-response.dto';
 import { toCaptionResponse } from './dto/caption-response.mapper';
@@ -24,17 +25,19 @@ export class CaptionService {
     private readonly metrics: CaptionMetrics,
   ) {}
 
+  /** `admission` carries the deadline and abort signal from the request's arrival. */
   async caption(
     image: Buffer,
     options: DecodingOptions,
-    clientGone: AbortSignal,
+    admission: AdmissionTicket,
   ): Promise<CaptionResponseDto> {
     const started = performance.now();
-    const model = this.readyModel();
+    const model = this.loadedModel();
 
     const key = this.cache.key(image, options, model.fingerprint);
     const hit = this.fromCache(key);
     if (hit) {
+      admission.leaveIntake();
       // The answer's timings are this request's: no stage ran, only the lookup.
       const total = round(performance.now() - started);
       const timings = { image_decode: 0, queue_wait: 0, encoder: 0, decoding: 0, total };
@@ -42,19 +45,27 @@ export class CaptionService {
     }
 
     const decodeStarted = performance.now();
-    const input = await this.intake.toModelInput(image, model.inputSize);
+    const input = await this.intake
+      .toModelInput(image, model.inputSize, admission.signal)
+      .finally(() => admission.leaveIntake());
     const imageDecodeMs = performance.now() - decodeStarted;
 
-    const result = await this.scheduler.submit(input.rgb, options, clientGone);
+    const result = await this.scheduler.submit(
+      input.rgb,
+      options,
+      admission.signal,
+      admission.deadlineAt,
+    );
 
     const answer = this.record(result, imageDecodeMs, started);
     if (key !== undefined) this.cache.set(key, answer);
     return toCaptionResponse(answer, options, model, false);
   }
 
-  private readyModel(): LoadedModel {
+  /** Admission checked readiness on arrival; a request admitted before a drain still finishes. */
+  private loadedModel(): LoadedModel {
     const model = this.status.model;
-    if (!model || !this.status.isReady) {
+    if (!model || !this.status.hasStarted) {
       throw new ProblemError('not_ready', 'The model is still loading; retry shortly.');
     }
     return model;

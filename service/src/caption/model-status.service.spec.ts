@@ -5,6 +5,7 @@ const info = (modelDir: string, revision: string): EngineInfo => ({
   modelDir,
   revision,
   dtype: 'q8',
+  fidelity: 'fast',
   fingerprint: 'f',
   inputSize: { width: 224, height: 224 },
   workers: 1,

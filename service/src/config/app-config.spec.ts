@@ -1,12 +1,20 @@
 import { loadConfig } from './app-config';
 import { ConfigError, DEFAULTS } from './environment';
 
-const load = (env: Record<string, string>, cpus = 4) => loadConfig(env, cpus);
+const GiB = 1024 ** 3;
+const load = (env: Record<string, string>, cpus = 4, memory = 2 * GiB) =>
+  loadConfig(env, cpus, memory);
 
 describe('loadConfig', () => {
   it('uses the documented defaults when nothing is set', () => {
     const config = load({});
-    expect(config.http).toEqual({ port: 3000, host: '0.0.0.0', maxUploadBytes: 20 * 1024 * 1024 });
+    expect(config.http).toEqual({
+      port: 3000,
+      host: '0.0.0.0',
+      maxUploadBytes: 20 * 1024 * 1024,
+      bodyTimeoutMs: DEFAULTS.BODY_TIMEOUT_MS,
+      headersTimeoutMs: DEFAULTS.HEADERS_TIMEOUT_MS,
+    });
     expect(config.model.id).toBe('Xenova/vit-gpt2-image-captioning');
     expect(config.model.dtype).toBe('q8');
     expect(config.model.allowRemote).toBe(false);
@@ -99,5 +107,45 @@ describe('loadConfig', () => {
       /2 x 3 exceeds the 4 CPUs/,
     );
     expect(() => load({ ENGINE_WORKERS: '3' }, 2)).toThrow(/ENGINE_WORKERS/);
+  });
+
+  describe('admission bounds', () => {
+    it('follow the memory budget (the container limit) and the CPUs when not set', () => {
+      const config = load({}, 2, 2 * GiB);
+      expect(config.memoryBudgetBytes).toBe(2 * GiB);
+      expect(config.intake).toEqual({ max: 16, uploadBufferBytes: GiB / 4 });
+      expect(config.image).toMatchObject({ decodeConcurrency: 2, decodeMemoryBytes: GiB / 2 });
+      const big = load({}, 8, 16 * GiB);
+      expect(big.intake).toEqual({ max: 24, uploadBufferBytes: 2 * GiB });
+      expect(big.image).toMatchObject({ decodeConcurrency: 3, decodeMemoryBytes: 4 * GiB });
+    });
+
+    it('follow MEMORY_BUDGET_BYTES over the detected memory, and take explicit values', () => {
+      const budget = load({ MEMORY_BUDGET_BYTES: String(GiB) }, 2, 64 * GiB);
+      expect(budget.memoryBudgetBytes).toBe(GiB);
+      expect(budget.image.decodeMemoryBytes).toBe(GiB / 4);
+      const explicit = load({
+        INTAKE_MAX: '5',
+        UPLOAD_BUFFER_BYTES: String(100 * 1024 * 1024),
+        DECODE_CONCURRENCY: '1',
+        DECODE_MEMORY_BYTES: String(300 * 1024 * 1024),
+      });
+      expect(explicit.intake).toEqual({ max: 5, uploadBufferBytes: 100 * 1024 * 1024 });
+      expect(explicit.image).toMatchObject({
+        decodeConcurrency: 1,
+        decodeMemoryBytes: 300 * 1024 * 1024,
+      });
+    });
+
+    it('never make the upload buffer smaller than one largest upload', () => {
+      expect(load({}, 2, 128 * 1024 * 1024).intake.uploadBufferBytes).toBe(20 * 1024 * 1024);
+      expect(() => load({ UPLOAD_BUFFER_BYTES: String(2 * 1024 * 1024) })).toThrow(
+        /UPLOAD_BUFFER_BYTES: .* below MAX_UPLOAD_BYTES/,
+      );
+    });
+
+    it('refuse more decodes than libuv threads to run them', () => {
+      expect(() => load({ DECODE_CONCURRENCY: '4' })).toThrow(/DECODE_CONCURRENCY: 4 decodes/);
+    });
   });
 });

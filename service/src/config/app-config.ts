@@ -1,11 +1,18 @@
 import { cpuBudget } from '../common/cpu-budget';
-import { ConfigError, Environment, parseEnvironment } from './environment';
+import { memoryBudget } from '../common/memory-budget';
+import { ConfigError, Environment, MEMORY_SHARES, parseEnvironment } from './environment';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** The validated settings, grouped the way the modules use them. */
 export interface AppConfig {
-  http: { port: number; host: string; maxUploadBytes: number };
+  http: {
+    port: number;
+    host: string;
+    maxUploadBytes: number;
+    bodyTimeoutMs: number;
+    headersTimeoutMs: number;
+  };
   logLevel: LogLevel;
   model: {
     id: string;
@@ -16,8 +23,27 @@ export interface AppConfig {
     dtype: 'fp32' | 'q8';
     allowRemote: boolean;
   };
-  image: { maxInputPixels: number; decodeTimeoutMs: number };
-  engine: { workers: number; threads: number; maxBatch: number; maxWaitMs: number; cpus: number };
+  /** Bytes the process may use (MEMORY_BUDGET_BYTES, by default the container's limit). */
+  memoryBudgetBytes: number;
+  /** Requests uploading or decoding at once, and the bytes of their bodies held at once. */
+  intake: { max: number; uploadBufferBytes: number };
+  image: {
+    maxInputPixels: number;
+    decodeTimeoutMs: number;
+    decodeConcurrency: number;
+    decodeMemoryBytes: number;
+  };
+  engine: {
+    workers: number;
+    threads: number;
+    maxBatch: number;
+    maxWaitMs: number;
+    cpus: number;
+    maxRows: number;
+    joinBudgetMs: number;
+    fidelity: 'exact' | 'fast';
+    spinning: boolean;
+  };
   queue: { max: number; requestTimeoutMs: number };
   cache: { maxEntries: number };
   shutdownTimeoutMs: number;
@@ -31,10 +57,21 @@ export interface AppConfig {
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpus = cpuBudget()): AppConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cpus = cpuBudget(),
+  memory = memoryBudget(),
+): AppConfig {
   const e = parseEnvironment(env);
+  const bounds = intakeBounds(e, cpus, e.MEMORY_BUDGET_BYTES ?? memory);
   return {
-    http: { port: e.PORT, host: e.HOST, maxUploadBytes: e.MAX_UPLOAD_BYTES },
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      bodyTimeoutMs: e.BODY_TIMEOUT_MS,
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    },
     logLevel: e.LOG_LEVEL as LogLevel,
     model: {
       id: e.MODEL_ID,
@@ -45,12 +82,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpus = cpuBudge
       dtype: e.MODEL_DTYPE as 'fp32' | 'q8',
       allowRemote: e.ALLOW_REMOTE_MODELS,
     },
-    image: { maxInputPixels: e.MAX_INPUT_PIXELS, decodeTimeoutMs: e.IMAGE_DECODE_TIMEOUT_MS },
+    memoryBudgetBytes: bounds.memoryBudgetBytes,
+    intake: { max: bounds.intakeMax, uploadBufferBytes: bounds.uploadBufferBytes },
+    image: {
+      maxInputPixels: e.MAX_INPUT_PIXELS,
+      decodeTimeoutMs: e.IMAGE_DECODE_TIMEOUT_MS,
+      decodeConcurrency: bounds.decodeConcurrency,
+      decodeMemoryBytes: bounds.decodeMemoryBytes,
+    },
     engine: {
       ...engineThreads(e, cpus),
       maxBatch: e.ENGINE_MAX_BATCH,
       maxWaitMs: e.ENGINE_MAX_WAIT_MS,
       cpus,
+      maxRows: e.ENGINE_MAX_ROWS,
+      joinBudgetMs: e.ENGINE_JOIN_BUDGET_MS,
+      fidelity: e.ENGINE_FIDELITY as 'exact' | 'fast',
+      spinning: e.ENGINE_SPINNING,
     },
     queue: { max: e.QUEUE_MAX, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
     cache: { maxEntries: e.CACHE_MAX_ENTRIES },
@@ -90,4 +138,46 @@ function engineThreads(e: Environment, cpus: number): { workers: number; threads
     );
   }
   return { workers, threads };
+}
+
+/** libuv's thread pool runs every sharp call; one thread stays free for metadata reads and fs. */
+function threadPoolSize(): number {
+  return Number(process.env.UV_THREADPOOL_SIZE) || 4;
+}
+
+/**
+ * The admission bounds, each explicit when set and otherwise derived:
+ * - UPLOAD_BUFFER_BYTES and DECODE_MEMORY_BYTES: shares of the memory budget (MEMORY_SHARES);
+ * - DECODE_CONCURRENCY: one decode per CPU (a decode is one libvips thread), at most the libuv
+ *   threads less one;
+ * - INTAKE_MAX: 8 requests per decode slot. Measured here, the slowest decode inside the limits
+ *   that still fits the 2 GiB pod's decode memory (a 7000x7000 RGBA PNG) takes 0.76 s, so a full
+ *   intake drains in ~6 s of the 20 s deadline; more would only wait and time out.
+ */
+function intakeBounds(e: Environment, cpus: number, memoryBudgetBytes: number) {
+  const uploadBufferBytes =
+    e.UPLOAD_BUFFER_BYTES ??
+    Math.max(e.MAX_UPLOAD_BYTES, Math.floor(memoryBudgetBytes * MEMORY_SHARES.UPLOAD_BUFFER_BYTES));
+  if (uploadBufferBytes < e.MAX_UPLOAD_BYTES) {
+    throw new ConfigError(
+      `Invalid environment variable UPLOAD_BUFFER_BYTES: ${uploadBufferBytes} is below MAX_UPLOAD_BYTES ` +
+        `(${e.MAX_UPLOAD_BYTES}), so the largest upload could never be admitted`,
+    );
+  }
+  const decodeConcurrency =
+    e.DECODE_CONCURRENCY ?? Math.max(1, Math.min(cpus, threadPoolSize() - 1));
+  if (decodeConcurrency > threadPoolSize() - 1) {
+    throw new ConfigError(
+      `Invalid environment variable DECODE_CONCURRENCY: ${decodeConcurrency} decodes need more than ` +
+        `the ${threadPoolSize()} libuv threads less one (raise UV_THREADPOOL_SIZE)`,
+    );
+  }
+  return {
+    memoryBudgetBytes,
+    uploadBufferBytes,
+    decodeConcurrency,
+    decodeMemoryBytes:
+      e.DECODE_MEMORY_BYTES ?? Math.floor(memoryBudgetBytes * MEMORY_SHARES.DECODE_MEMORY_BYTES),
+    intakeMax: e.INTAKE_MAX ?? 8 * decodeConcurrency,
+  };
 }

@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { DECODING_OPTIONS } from '../caption/decoding-options/decoding-option-catalog';
 import { BooleanVariable, IntVariable } from './environment.decorators';
 
+const MiB = 1024 * 1024;
+
 /** Every setting the service reads, with its default: the one place defaults live. */
 export const DEFAULTS = {
   PORT: 3000,
@@ -32,8 +34,24 @@ export const DEFAULTS = {
   QUEUE_MAX: 64,
   ENGINE_MAX_BATCH: 4,
   ENGINE_MAX_WAIT_MS: 5,
+  // Continuous batching bounds: 16 rows = 4 images x 4 beams, as many images as the static
+  // batches took (4 measured best on 2 cores); one encoder (~100 ms) may join between two steps.
+  ENGINE_MAX_ROWS: 16,
+  ENGINE_JOIN_BUDGET_MS: 100,
+  // fast: the int8 LM head (q8 only); no fewer captions identical to PyTorch fp32 than the stock
+  // q8 arithmetic on the fidelity spec, about half the weight bytes read per step (see README).
+  ENGINE_FIDELITY: 'fast',
+  // Spinning intra-op threads burn the container's CPU quota and the cores the worker's own
+  // JavaScript (the searches between steps) needs: measured 2x slower on a busy 2-core machine.
+  ENGINE_SPINNING: false,
   CACHE_MAX_ENTRIES: 1024,
   DEFAULT_NUM_BEAMS: 4,
+  // An upload must arrive whole within this: 20 MiB (MAX_UPLOAD_BYTES) at 17 Mbit/s, a 3 MB photo
+  // at 2.4 Mbit/s. Half the caption deadline, which leaves the other half for decode, queue and
+  // decoding (p95 0.66 s unloaded, measured by npm run bench).
+  BODY_TIMEOUT_MS: 10_000,
+  // Headers are a few hundred bytes; a client that takes seconds to send them is not a browser.
+  HEADERS_TIMEOUT_MS: 10_000,
   // Empty: no CORS headers, browsers on other origins cannot call the API.
   CORS_ALLOWED_ORIGINS: '',
   // Empty: image URLs may name only public addresses.
@@ -46,6 +64,14 @@ export const DEFAULTS = {
 // An origin as browsers send it: scheme://host[:port], no path, no trailing slash.
 const ORIGIN = String.raw`https?://[^\s,/]+`;
 const HOST = String.raw`[A-Za-z0-9_.:\[\]-]+`;
+
+/**
+ * Bounds that follow the memory the process may use (MEMORY_BUDGET_BYTES, by default the
+ * container's limit) when they are not set: upload buffers get an eighth of it, decodes a
+ * quarter, which on the 2 GiB pod leaves ~1.25 GiB for the model (~1 GB at peak, full-size q8)
+ * and the process. How the others follow: see loadConfig.
+ */
+export const MEMORY_SHARES = { UPLOAD_BUFFER_BYTES: 1 / 8, DECODE_MEMORY_BYTES: 1 / 4 } as const;
 
 /** The raw environment, validated with class-validator. Names are the variables' names. */
 export class Environment {
@@ -122,6 +148,29 @@ export class Environment {
   @IntVariable(100, 600_000) URL_FETCH_TIMEOUT_MS: number = DEFAULTS.URL_FETCH_TIMEOUT_MS;
 
   @IntVariable(1, 256) MAX_BATCH_FILES: number = DEFAULTS.MAX_BATCH_FILES;
+
+  @IntVariable(100, 600_000) BODY_TIMEOUT_MS: number = DEFAULTS.BODY_TIMEOUT_MS;
+
+  @IntVariable(100, 600_000) HEADERS_TIMEOUT_MS: number = DEFAULTS.HEADERS_TIMEOUT_MS;
+
+  @IntVariable(64 * MiB, 2 ** 50, { optional: true }) MEMORY_BUDGET_BYTES?: number;
+
+  @IntVariable(1, 100_000, { optional: true }) INTAKE_MAX?: number;
+
+  @IntVariable(MiB, 2 ** 50, { optional: true }) UPLOAD_BUFFER_BYTES?: number;
+
+  @IntVariable(1, 64, { optional: true }) DECODE_CONCURRENCY?: number;
+
+  @IntVariable(16 * MiB, 2 ** 50, { optional: true }) DECODE_MEMORY_BYTES?: number;
+
+  @IntVariable(1, 512) ENGINE_MAX_ROWS: number = DEFAULTS.ENGINE_MAX_ROWS;
+
+  @IntVariable(0, 60_000) ENGINE_JOIN_BUDGET_MS: number = DEFAULTS.ENGINE_JOIN_BUDGET_MS;
+
+  @IsIn(['exact', 'fast'])
+  ENGINE_FIDELITY: string = DEFAULTS.ENGINE_FIDELITY;
+
+  @BooleanVariable() ENGINE_SPINNING: boolean = DEFAULTS.ENGINE_SPINNING;
 }
 
 export const ENVIRONMENT_VARIABLES = Object.keys(new Environment()).concat([
@@ -129,6 +178,11 @@ export const ENVIRONMENT_VARIABLES = Object.keys(new Environment()).concat([
   'MODEL_DIR',
   'ENGINE_WORKERS',
   'ENGINE_THREADS',
+  'MEMORY_BUDGET_BYTES',
+  'INTAKE_MAX',
+  'UPLOAD_BUFFER_BYTES',
+  'DECODE_CONCURRENCY',
+  'DECODE_MEMORY_BYTES',
 ]);
 
 export class ConfigError extends Error {}

@@ -17,16 +17,21 @@ export const METRIC = {
   modelInfo: 'caption_model_info',
   modelLoadSeconds: 'caption_model_load_seconds',
   modelReady: 'caption_model_ready',
+  intakeRequests: 'caption_intake_requests',
+  intakeBytes: 'caption_intake_bytes',
+  decodeMemory: 'caption_decode_memory_bytes',
 } as const;
 
 export type Stage = 'image_decode' | 'queue_wait' | 'encoder' | 'decoding';
 export type Outcome = 'ok' | 'cached' | 'error' | 'rejected';
-export type RejectionReason = 'queue_full' | 'not_ready' | 'draining' | 'timeout' | 'client_closed';
+export type RejectionReason =
+  'queue_full' | 'intake_full' | 'not_ready' | 'draining' | 'timeout' | 'client_closed';
 
 const STAGES: Stage[] = ['image_decode', 'queue_wait', 'encoder', 'decoding'];
 const OUTCOMES: Outcome[] = ['ok', 'cached', 'error', 'rejected'];
 const REASONS: RejectionReason[] = [
   'queue_full',
+  'intake_full',
   'not_ready',
   'draining',
   'timeout',
@@ -51,6 +56,9 @@ export class CaptionMetrics {
     @InjectMetric(METRIC.modelInfo) private readonly modelInfo: Gauge<string>,
     @InjectMetric(METRIC.modelLoadSeconds) private readonly modelLoadSeconds: Gauge<string>,
     @InjectMetric(METRIC.modelReady) private readonly modelReady: Gauge<string>,
+    @InjectMetric(METRIC.intakeRequests) private readonly intakeRequests: Gauge<string>,
+    @InjectMetric(METRIC.intakeBytes) private readonly intakeBytes: Gauge<string>,
+    @InjectMetric(METRIC.decodeMemory) private readonly decodeMemory: Gauge<string>,
   ) {}
 
   /** Every labelled series starts at zero, so dashboards and alerts see them before traffic. */
@@ -65,6 +73,9 @@ export class CaptionMetrics {
     this.queueDepth.set(0);
     this.modelReady.set(0);
     this.modelLoadSeconds.set(0);
+    this.intakeRequests.set(0);
+    this.intakeBytes.set(0);
+    this.decodeMemory.set(0);
   }
 
   httpRequest(method: string, route: string, status: number, seconds: number): void {
@@ -90,6 +101,17 @@ export class CaptionMetrics {
   queue(depth: number, capacity: number): void {
     this.queueDepth.set(depth);
     this.queueCapacity.set(capacity);
+  }
+
+  /** Requests uploading or decoding, and the upload bytes reserved for them. */
+  intake(requests: number, bytes: number): void {
+    this.intakeRequests.set(requests);
+    this.intakeBytes.set(bytes);
+  }
+
+  /** Estimated memory reserved by decodes running now. */
+  decodeMemoryReserved(bytes: number): void {
+    this.decodeMemory.set(bytes);
   }
 
   rejected(reason: RejectionReason): void {

@@ -5,7 +5,7 @@ import { ProblemListener } from '../common/problem/problem.filter';
 import { CaptionMetrics, Outcome } from './caption-metrics.service';
 
 /** Load-shedding answers, as opposed to errors of the request or the service. */
-const REFUSALS = new Set<ProblemCode>(['queue_full', 'not_ready', 'draining']);
+const REFUSALS = new Set<ProblemCode>(['queue_full', 'intake_full', 'not_ready', 'draining']);
 
 /** How a caption request that ended in a problem counts in caption_requests_total. */
 export function outcomeOf(code: ProblemCode): Outcome {

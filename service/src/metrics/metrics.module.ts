@@ -76,6 +76,18 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 
       name: METRIC.modelReady,
       help: '1 when the model is loaded and warmed, else 0.',
     }),
+    makeGaugeProvider({
+      name: METRIC.intakeRequests,
+      help: 'Caption requests uploading or decoding (bounded by INTAKE_MAX).',
+    }),
+    makeGaugeProvider({
+      name: METRIC.intakeBytes,
+      help: 'Upload bytes reserved for requests in intake (bounded by UPLOAD_BUFFER_BYTES).',
+    }),
+    makeGaugeProvider({
+      name: METRIC.decodeMemory,
+      help: 'Estimated memory reserved by running decodes (bounded by DECODE_MEMORY_BYTES).',
+    }),
     CaptionMetrics,
     { provide: PROBLEM_LISTENER, useClass: CaptionProblemListener },
   ],

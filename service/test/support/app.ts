@@ -6,9 +6,12 @@ import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { APP_OPTIONS, configureApp } from '../../src/main';
 import { validateResponsesAgainstDocument } from './openapi-validation';
 
-/** Config as the service would read it from these variables (quiet logs unless asked). */
+/**
+ * Config as the service would read it from these variables (quiet logs unless asked), on a
+ * machine like the pod: 2 CPUs, 2 GiB.
+ */
 export function testConfig(env: Record<string, string>): AppConfig {
-  return loadConfig({ LOG_LEVEL: 'silent', ...env }, 2);
+  return loadConfig({ LOG_LEVEL: 'silent', ...env }, 2, 2 * 1024 ** 3);
 }
 
 /**

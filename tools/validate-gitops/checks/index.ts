@@ -1,7 +1,13 @@
 // The checks of `npm run validate:gitops`, one per file, in report order.
 // tools/validate-gitops/planted.spec.ts shows each failing on a planted mistake.
 import type { GitopsCheck } from '../context';
+import { crdFieldsCheck } from './crd-fields';
+import { capacityCheck } from './capacity';
+import { chartValuesCheck } from './chart-values';
+import { ingressAnnotationsCheck } from './ingress-annotations';
+import { ingressHostsCheck } from './ingress-hosts';
 import { kustomizeBuildCheck } from './kustomize-build';
+import { upstreamPinsCheck } from './upstream-pins';
 import { schemaCheck } from './schema';
 import { argocdApplicationsCheck } from './argocd-applications';
 import { argocdProjectsCheck } from './argocd-projects';
@@ -17,6 +23,7 @@ import { networkPolicyCheck } from './network-policy';
 import { monitoringWiringCheck } from './monitoring-wiring';
 import { opsUisCheck } from './ops-uis';
 import { alertRulesCheck } from './alert-rules';
+import { alertmanagerRoutingCheck } from './alertmanager-routing';
 import { alertTestsCheck } from './alert-tests';
 import { dashboardCheck } from './dashboard';
 import { queriedMetricsCheck } from './queried-metrics';
@@ -26,19 +33,26 @@ export const CHECKS: readonly GitopsCheck[] = [
   schemaCheck,
   argocdApplicationsCheck,
   argocdProjectsCheck,
+  crdFieldsCheck,
   pinnedVersionsCheck,
+  upstreamPinsCheck,
+  chartValuesCheck,
   syncOrderCheck,
   workloadResourcesCheck,
   workloadProbesCheck,
   workloadSecurityCheck,
   workloadDrainCheck,
   ingressCheck,
+  ingressAnnotationsCheck,
+  ingressHostsCheck,
   availabilityCheck,
+  capacityCheck,
   networkPolicyCheck,
   monitoringWiringCheck,
   opsUisCheck,
   alertRulesCheck,
   alertTestsCheck,
+  alertmanagerRoutingCheck,
   dashboardCheck,
   queriedMetricsCheck,
 ];

@@ -1,16 +1,26 @@
-import { get, type GitopsCheck } from '../context';
-import { ingressController, monitoringStack } from '../lookups';
+import { get, type GitopsCheck, type Json } from '../context';
+import { ingressController, monitoringStack, STACK_UIS } from '../lookups';
+
+/** The URL each UI believes it is served at (links and redirects are built from it). */
+function externalUrl(values: Json, ui: (typeof STACK_UIS)[number]): string {
+  if (ui === 'grafana') {
+    return String(get(values, 'grafana')?.['grafana.ini']?.server?.root_url ?? '');
+  }
+  const spec = ui === 'prometheus' ? 'prometheusSpec' : 'alertmanagerSpec';
+  return String(get(values, `${ui}.${spec}.externalUrl`) ?? '');
+}
 
 export const opsUisCheck: GitopsCheck = {
   id: 'ops-uis',
   title:
-    'Grafana, Prometheus and Alertmanager reachable through the ingress controller on their sub-paths, Grafana admin password out of git',
+    'Grafana, Prometheus and Alertmanager each behind the ingress controller on their own HTTPS URL, Prometheus and Alertmanager behind a login, Grafana admin password out of git',
   run(ctx) {
     const problems: string[] = [];
     const stack = monitoringStack(ctx);
     if (!stack) return ['no Application installs the kube-prometheus-stack chart'];
     const v = stack.values;
-    const ic = ingressController(ctx);
+    const className =
+      get(ingressController(ctx)?.values, 'controller.ingressClass.name') ?? 'nginx';
     // Grafana admin password from a Secret that is not in git.
     if (!get(v, 'grafana.admin.existingSecret')) {
       problems.push(
@@ -22,52 +32,48 @@ export const opsUisCheck: GitopsCheck = {
         'kube-prometheus-stack: grafana.adminPassword is set in git; use grafana.admin.existingSecret',
       );
     }
-    const className = get(ic?.values, 'controller.ingressClass.name') ?? 'nginx';
-    // Sub-paths: the ingress path and the app's own prefix must agree, or links break.
-    const g = get(v, 'grafana.ingress') ?? {};
-    const gPath = g.path ?? '/';
-    // 'grafana.ini' is one key with a dot in it, hence the explicit lookups.
-    const grafanaIni = get(v, 'grafana')?.['grafana.ini'] ?? {};
-    const rootUrl = String(grafanaIni.server?.root_url ?? '');
-    if (g.enabled !== true) {
-      problems.push('kube-prometheus-stack: grafana.ingress.enabled must be true');
-    } else {
-      if (g.ingressClassName !== className) {
-        problems.push(
-          `kube-prometheus-stack: grafana.ingress.ingressClassName must be "${className}"`,
-        );
-      }
-      if (gPath === '/' || !rootUrl.replace(/\/$/, '').endsWith(gPath.replace(/\/$/, ''))) {
-        problems.push(
-          `kube-prometheus-stack: Grafana's ingress path "${gPath}" needs grafana.ini server.root_url ending in that sub-path (is "${rootUrl}")`,
-        );
-      }
-      if (grafanaIni.server?.serve_from_sub_path !== true) {
-        problems.push(
-          'kube-prometheus-stack: grafana.ini server.serve_from_sub_path must be true behind a sub-path',
-        );
-      }
-    }
-    for (const [name, specKey] of [
-      ['prometheus', 'prometheusSpec'],
-      ['alertmanager', 'alertmanagerSpec'],
-    ] as const) {
-      const ing = get(v, `${name}.ingress`) ?? {};
-      const prefix = get(v, `${name}.${specKey}.routePrefix`);
+    for (const ui of STACK_UIS) {
+      const ing = get(v, `${ui}.ingress`) ?? {};
+      const id = `kube-prometheus-stack: ${ui}.ingress`;
       if (ing.enabled !== true) {
-        problems.push(`kube-prometheus-stack: ${name}.ingress.enabled must be true`);
-      } else {
-        if (ing.ingressClassName !== className) {
+        problems.push(`${id}.enabled must be true`);
+        continue;
+      }
+      if (ing.ingressClassName !== className) {
+        problems.push(`${id}.ingressClassName must be "${className}"`);
+      }
+      const hosts: string[] = ing.hosts ?? [];
+      if (hosts.length !== 1) {
+        problems.push(`${id}.hosts must name exactly one host (has ${JSON.stringify(hosts)})`);
+        continue;
+      }
+      const path = ui === 'grafana' ? (ing.path ?? '/') : (ing.paths ?? ['/'])[0];
+      const want = `https://${hosts[0]}${String(path).replace(/\/?$/, '/')}`;
+      const url = externalUrl(v, ui);
+      if (url.replace(/\/?$/, '/') !== want) {
+        problems.push(
+          `kube-prometheus-stack: ${ui} believes it is served at "${url}" but its Ingress serves ${want}; links and redirects would break`,
+        );
+      }
+      const spec = ui === 'prometheus' ? 'prometheusSpec' : 'alertmanagerSpec';
+      const prefix = ui === 'grafana' ? undefined : get(v, `${ui}.${spec}.routePrefix`);
+      if (prefix && prefix !== path) {
+        problems.push(
+          `kube-prometheus-stack: ${ui}.${spec}.routePrefix ${prefix} is not its Ingress path ${path}`,
+        );
+      }
+      if (ui === 'grafana') {
+        const sub = get(v, 'grafana')?.['grafana.ini']?.server?.serve_from_sub_path;
+        if (path !== '/' && sub !== true) {
           problems.push(
-            `kube-prometheus-stack: ${name}.ingress.ingressClassName must be "${className}"`,
+            'kube-prometheus-stack: grafana.ini server.serve_from_sub_path must be true behind a sub-path',
           );
         }
-        const paths: string[] = ing.paths ?? [];
-        if (!prefix || prefix === '/' || !paths.includes(prefix)) {
-          problems.push(
-            `kube-prometheus-stack: ${name}.ingress.paths ${JSON.stringify(paths)} must serve ${name}.${specKey}.routePrefix (${prefix ?? 'unset'}) on a sub-path`,
-          );
-        }
+      } else if (!ing.annotations?.['nginx.org/basic-auth-secret']) {
+        // Grafana has its own login; these two have none, and Alertmanager's API creates silences.
+        problems.push(
+          `${id} has no login in front (nginx.org/basic-auth-secret): anyone could read ${ui === 'prometheus' ? 'every metric' : 'and silence the alerts'}`,
+        );
       }
     }
     return problems;

@@ -2,7 +2,8 @@ import { type GitopsCheck } from '../context';
 import { podsOf } from '../lookups';
 import { describe } from '../schema';
 
-const SEMVER = /^\d+\.\d+\.\d+$/;
+// Some Helm repositories (jetstack's cert-manager) put a "v" in front of the chart version.
+const SEMVER = /^v?\d+\.\d+\.\d+$/;
 const PINNED_REMOTE = /\/v\d+\.\d+\.\d+\/|[?&]ref=(v\d+\.\d+\.\d+|[0-9a-f]{40})\b/;
 
 export const pinnedVersionsCheck: GitopsCheck = {

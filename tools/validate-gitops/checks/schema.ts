@@ -1,6 +1,6 @@
 import { type GitopsCheck } from '../context';
 import { type K8sObject } from '../render';
-import { findUnknownFields, validateWithModels } from '../schema';
+import { findUnknownFields, modelModule, validateWithModels } from '../schema';
 
 export const schemaCheck: GitopsCheck = {
   id: 'schema',
@@ -16,8 +16,12 @@ export const schemaCheck: GitopsCheck = {
       objects.push(o);
     };
     ctx.folders.forEach((f) => f.objects.forEach(add));
-    // Patches cut with a remote base are full objects too; check them on their own.
-    ctx.folders.forEach((f) => f.droppedPatches.forEach((p) => p.objects.forEach(add)));
+    // Kinds no model package covers (cert-manager's) are checked by crd-fields against the
+    // pinned release's own CRDs instead.
+    const covered = (o: K8sObject) =>
+      !modelModule(o.apiVersion, o.kind) &&
+      ctx.facts.crds.some((c) => c.kind === o.kind && c.apiVersion === o.apiVersion);
+    objects.splice(0, objects.length, ...objects.filter((o) => !covered(o)));
     return [...objects.flatMap(validateWithModels), ...findUnknownFields(objects)];
   },
 };

@@ -64,7 +64,7 @@ export const syncOrderCheck: GitopsCheck = {
     }
     // Waves between child Applications only hold if Argo CD assesses Application health.
     const cm = ctx.folders
-      .flatMap((f) => [...f.objects, ...f.droppedPatches.flatMap((p) => p.objects)])
+      .flatMap((f) => f.objects)
       .find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'argocd-cm') as Json;
     if (!cm?.data?.['resource.customizations.health.argoproj.io_Application']) {
       problems.push(

@@ -1,5 +1,13 @@
 // Planted mistakes for the Argo CD: builds, schemas, Applications, projects, pins, sync order checks.
-import { BASE, INGRESS_APP, MONITORING_APP, PRODUCTION, STAGING, type Planted } from './planted';
+import {
+  BASE,
+  INGRESS_APP,
+  MONITORING_APP,
+  MONITORING_VALUES,
+  PRODUCTION,
+  STAGING,
+  type Planted,
+} from './planted';
 
 export const ARGOCD_CASES: Planted[] = [
   // kustomize-build
@@ -129,7 +137,8 @@ export const ARGOCD_CASES: Planted[] = [
   // pinned-versions
   {
     name: 'a chart version range instead of a pinned version',
-    fails: ['pinned-versions'],
+    // No such release upstream either.
+    fails: ['pinned-versions', 'upstream-pins'],
     plant: (t) => t.replace(MONITORING_APP, 'targetRevision: 84.5.0', 'targetRevision: 84.*'),
     message: /kube-prometheus-stack .*targetRevision "84.\*" must be an exact version/,
   },
@@ -141,14 +150,91 @@ export const ARGOCD_CASES: Planted[] = [
   },
   {
     name: 'Argo CD installed from the moving stable branch',
-    fails: ['pinned-versions'],
+    // No stand-in is recorded for that URL either, so the offline build stops too.
+    fails: ['pinned-versions', 'kustomize-build'],
     plant: (t) =>
       t.replace(
         'gitops/bootstrap/argocd/kustomization.yaml',
-        'argo-cd/v3.3.8/manifests',
+        'argo-cd/v3.3.14/manifests',
         'argo-cd/stable/manifests',
       ),
     message: /remote resource .*argo-cd\/stable\/manifests\/install.yaml is not pinned/,
+  },
+  // the bootstrap against the upstream install manifest's shape
+  {
+    name: 'the argocd-cm patch naming the argocd namespace (the upstream object has none)',
+    fails: ['kustomize-build'],
+    plant: (t) =>
+      t.replace(
+        'gitops/bootstrap/argocd/argocd-cm.yaml',
+        '  name: argocd-cm\n',
+        '  name: argocd-cm\n  namespace: argocd\n',
+      ),
+    message: /no matches for Id ConfigMap.v1.\[noGrp\]\/argocd-cm.argocd/,
+  },
+  // upstream-pins
+  {
+    name: 'a chart version that was never released (nginx-ingress 2.7.2)',
+    fails: ['upstream-pins'],
+    plant: (t) => t.replace(INGRESS_APP, 'targetRevision: 2.6.4', 'targetRevision: 2.7.2'),
+    message: /chart nginx-ingress: version 2.7.2 was never released upstream/,
+  },
+  {
+    name: 'Argo CD pinned to an older patch than the newest of its minor',
+    // The stand-in is recorded for v3.3.14 only: the older URL cannot be rendered either.
+    fails: ['upstream-pins', 'kustomize-build'],
+    plant: (t) =>
+      t.replace(
+        'gitops/bootstrap/argocd/kustomization.yaml',
+        'argo-cd/v3.3.14/manifests',
+        'argo-cd/v3.3.8/manifests',
+      ),
+    message: /Argo CD v3.3.8 is not the newest patch of its minor \(v3.3.14 is released\)/,
+  },
+  {
+    name: 'a newer patch of the pinned Argo CD minor recorded upstream',
+    fails: ['upstream-pins'],
+    plant: (t) =>
+      t.replace('upstream/argo-cd.json', '\n    "v3.3.14",', '\n    "v3.3.14",\n    "v3.3.15",'),
+    message: /Argo CD v3.3.14 is not the newest patch of its minor \(v3.3.15 is released\)/,
+  },
+  // chart-values
+  {
+    name: 'a Helm value the chart does not read (a misspelt key)',
+    fails: ['chart-values'],
+    plant: (t) =>
+      t.replace(
+        MONITORING_VALUES,
+        '    path: /\n    pathType: Prefix',
+        '    path: /\n    pathTyp: Prefix',
+      ),
+    message: /kube-prometheus-stack 84.5.0 has no value "grafana.ingress.pathTyp"/,
+  },
+  // crd-fields
+  {
+    name: 'a ClusterIssuer field cert-manager does not have',
+    fails: ['crd-fields'],
+    plant: (t) =>
+      t.replace(
+        'gitops/cert-manager/issuers/cluster-issuer.yaml',
+        'privateKeySecretRef:',
+        'privateKeySecretReference:',
+      ),
+    message:
+      /ClusterIssuer letsencrypt: field "spec.acme.privateKeySecretReference" is not in the ClusterIssuer CRD of cert-manager\/cert-manager@v1.21.1/,
+  },
+  {
+    name: 'an Application field Argo CD does not have',
+    // kubernetes-models' Application type rejects it too.
+    fails: ['crd-fields', 'schema'],
+    plant: (t) =>
+      t.replace(
+        'gitops/apps/caption-service-staging.yaml',
+        '      selfHeal: true\n',
+        '      selfHeal: true\n      selfHealTimeout: 5s\n',
+      ),
+    message:
+      /field "spec.syncPolicy.automated.selfHealTimeout" is not in the Application CRD of argoproj\/argo-cd@v3.3.14/,
   },
   // sync-order
   {

@@ -1,5 +1,5 @@
 // Planted mistakes for the workloads: resources, probes, security, drain, ingress, availability, network policy checks.
-import { BASE, DEPLOYMENT, INGRESS, STAGING, type Planted } from './planted';
+import { BASE, DEPLOYMENT, INGRESS, PRODUCTION, STAGING, type Planted } from './planted';
 
 export const WORKLOADS_CASES: Planted[] = [
   // workload-resources, workload-probes, workload-security, workload-drain
@@ -139,6 +139,19 @@ export const WORKLOADS_CASES: Planted[] = [
         '  replicas: 3\n  revisionHistoryLimit: 5\n',
       ),
     message: /sets spec.replicas while an HPA scales it/,
+  },
+  // capacity
+  {
+    name: 'HPA maxima the node pool cannot hold (production back at 10 replicas)',
+    fails: ['capacity'],
+    plant: (t) =>
+      t.replace(
+        PRODUCTION,
+        '        path: /spec/maxReplicas\n        value: 6',
+        '        path: /spec/maxReplicas\n        value: 10',
+      ),
+    message:
+      /8 x c2d-standard-4 \(3\.52 schedulable cores each [^)]*\) cannot hold the \d+ pods of the HPA maxima plus surge: 3 would stay Pending \(gitops\/apps\/caption-service\/overlays\/production caption-service 2 CPU\)/,
   },
   // network-policy
   {

@@ -4,12 +4,14 @@ import { lines, sh, walk, type InfraCheck } from '../support';
 
 export const imageScriptsCheck: InfraCheck = {
   id: 'image-scripts',
-  title: 'shellcheck on the image build scripts',
+  title: 'shellcheck on the image build scripts and the GitOps loop guard',
   async run(root) {
-    const scripts = walk(join(root, 'tools/image'), (p) => p.endsWith('.sh')).map((f) =>
-      relative(root, f),
+    const scripts = ['tools/image', 'tools/gitops'].flatMap((d) =>
+      walk(join(root, d), (p) => p.endsWith('.sh')).map((f) => relative(root, f)),
     );
-    if (!scripts.length) return ['tools/image has no build script'];
+    if (!scripts.some((f) => f.startsWith('tools/image/'))) {
+      return ['tools/image has no build script'];
+    }
     const r = sh('shellcheck', ['-f', 'gcc', '-S', 'warning', ...scripts], root);
     const errors = r.ok ? [] : lines(r.out, /\S/);
     const build = join(root, 'tools/image/build-local.sh');

@@ -21,7 +21,8 @@ import type { Response } from 'express';
 import { ApiProblems } from '../../common/problem/api-problems.decorator';
 import { ProblemDto } from '../../common/problem/problem.dto';
 import { CaptionAdmissionGuard } from '../caption-admission.guard';
-import { CaptionOptions, ClientGone } from '../caption-request.decorators';
+import { AdmissionTicket } from '../admission/admitted-request';
+import { Admission, CaptionOptions } from '../caption-request.decorators';
 import { ApiCaptionOptions } from '../caption.openapi';
 import { DecodingOptionsPipe } from '../decoding-options/decoding-options.pipe';
 import { CaptionResponseDto } from '../dto/caption-response.dto';
@@ -86,12 +87,12 @@ export class CaptionBatchController {
   async captions(
     @BatchFiles() files: Buffer[],
     @CaptionOptions(DecodingOptionsPipe) options: DecodingOptions,
-    @ClientGone() clientGone: AbortSignal,
+    @Admission() admission: AdmissionTicket,
     @Req() request: BatchRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<CaptionBatchResponseDto> {
     const started = performance.now();
-    const results = await this.batch.captionAll(files, options, clientGone, request);
+    const results = await this.batch.captionAll(files, options, admission, request);
     response.setHeader(
       'Server-Timing',
       `total;dur=${Math.round((performance.now() - started) * 10) / 10}`,

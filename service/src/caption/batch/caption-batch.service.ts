@@ -9,6 +9,7 @@ import {
   toProblem,
 } from '../../common/problem/problem.filter';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { AdmissionTicket } from '../admission/admitted-request';
 import { CaptionService } from '../caption.service';
 import { CaptionResponseDto } from '../dto/caption-response.dto';
 import { DecodingOptions } from '../engine/caption-engine';
@@ -36,7 +37,7 @@ export class CaptionBatchService {
   async captionAll(
     images: Buffer[],
     options: DecodingOptions,
-    clientGone: AbortSignal,
+    admission: AdmissionTicket,
     request: Request,
   ): Promise<BatchResult[]> {
     if (images.length === 0) {
@@ -48,7 +49,7 @@ export class CaptionBatchService {
     this.assertRoomFor(images.length);
     return Promise.all(
       images.map((image) =>
-        this.captions.caption(image, options, clientGone).catch((error: unknown) => {
+        this.captions.caption(image, options, admission).catch((error: unknown) => {
           const problem = toProblem(error);
           if (problem.code === 'internal_error') {
             this.logger.error(error instanceof Error ? error.stack : String(error));

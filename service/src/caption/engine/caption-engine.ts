@@ -1,7 +1,8 @@
 import { DecodingOptions } from './decoding/decoding-options';
 import { ModelDtype } from './model/model-spec';
+import { Fidelity } from './prepared-model';
 
-export type { DecodingOptions, ModelDtype };
+export type { DecodingOptions, ModelDtype, Fidelity };
 
 /** What the rest of the service knows about the loaded model. */
 export interface EngineInfo {
@@ -10,6 +11,8 @@ export interface EngineInfo {
   /** The pinned hub commit of those files, or "local" for a folder nobody pinned. */
   revision: string;
   dtype: ModelDtype;
+  /** Which step graph runs: the exact one, or (q8) the one with the int8 LM head. */
+  fidelity: Fidelity;
   /** sha256 naming the exact weights (source files) in use. */
   fingerprint: string;
   /** The intake resizes every image to this. */
@@ -46,11 +49,11 @@ export interface EngineResult extends CaptionSequence {
   sequences: CaptionSequence[];
   encoderMs: number;
   decodingMs: number;
-  /** Images that shared the encoder batch. */
+  /** Images that shared this one's encoder run (they joined the running rows together). */
   batchImages: number;
 }
 
-/** How the engine reports each job of a batch; each job gets exactly one call. */
+/** How the engine reports a job; each job gets exactly one call. */
 export interface EngineSink {
   onResult(id: string, result: EngineResult): void;
   onCancelled(id: string): void;
@@ -81,16 +84,25 @@ export class WorkerLostError extends Error {
  */
 export interface CaptionEngine {
   load(): Promise<EngineInfo>;
-  /** How many batches can run at once (inference workers ready now). */
-  readonly slots: number;
   readonly capacity: EngineCapacity;
   /**
-   * Called after every capacity change: a worker lost (its jobs already answered with
-   * WorkerLostError), a replacement starting, ready, or failed to start.
+   * Called after every capacity change (a worker lost, its jobs already answered with
+   * WorkerLostError; a replacement starting, ready, or failed to start) and whenever room frees
+   * (a job answered), so the caller can feed more work.
    */
   onCapacityChange(listener: (capacity: EngineCapacity) => void): void;
-  /** Runs a batch on a free slot; resolves when that slot is free again. */
-  runBatch(jobs: EngineJob[], sink: EngineSink): Promise<void>;
+  /**
+   * Whether a job with these options can start now: a worker is idle, or its running images
+   * plus this one stay within the rows-per-step and images bounds.
+   */
+  hasRoomFor(options: DecodingOptions): boolean;
+  /**
+   * Starts a job at once on a worker with room (throws when none has): its rows join that
+   * worker's running batch at the next step. The sink hears of it exactly once.
+   */
+  submit(job: EngineJob, sink: EngineSink): void;
+  /** Jobs submitted and not answered yet. */
+  readonly inFlight: number;
   /** Drops a job: it leaves its batch at the next decoder step and gets onCancelled. */
   cancel(id: string): void;
   dispose(): Promise<void>;

@@ -56,8 +56,13 @@ export const engineProviders: Provider[] = [
             (message) => logger.log(message),
           ),
         dtype: config.model.dtype,
+        fidelity: config.engine.fidelity,
         workers: config.engine.workers,
         threadsPerWorker: config.engine.threads,
+        spinning: config.engine.spinning,
+        maxRows: config.engine.maxRows,
+        maxImages: config.engine.maxBatch,
+        joinBudgetMs: config.engine.joinBudgetMs,
         log: (message) => logger.log(message),
       });
     },

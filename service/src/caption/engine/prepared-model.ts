@@ -19,6 +19,32 @@ export interface HoistedValue {
   rank: number;
 }
 
+/** How a prepared step graph compared with the stock decoder (decoder-equivalence.ts). */
+export interface Verification {
+  batch: number;
+  steps: number;
+  maxAbsLogitDiff: number;
+  /** The largest |logit| of the stock decoder over the run (the scale of the difference). */
+  maxAbsLogit: number;
+  /** Fraction of (row, step) pairs where both pick the same most likely token. */
+  argmaxAgreement: number;
+}
+
+/**
+ * `exact`: the prepared graphs do the stock graphs' arithmetic (q8 logits within 1.5e-6 of
+ * stock, fp32 identical). `fast`: q8 also runs its tied LM head on the int8 table (not exact,
+ * its fidelity recorded); fp32 is the same in both.
+ */
+export type Fidelity = 'exact' | 'fast';
+
+/** A step graph that is not exact, with how it compared with the stock decoder. */
+export interface StepVariant {
+  file: string;
+  /** What it changes, e.g. "int8 LM head (dynamic-quantize-matmul)". */
+  change: string;
+  verification: Verification;
+}
+
 export interface PreparedManifest {
   format: number;
   dtype: ModelDtype;
@@ -32,7 +58,9 @@ export interface PreparedManifest {
   foldedWeights: number;
   /** q8 only: the encoder with int8 (not uint8) weights, for CPUs with VNNI; absent if nothing changed. */
   vnniEncoder?: { file: string; weights: number };
-  verification: { batch: number; steps: number; maxAbsLogitDiff: number };
+  verification: Verification;
+  /** q8 only: the `fast` step graph (ENGINE_FIDELITY=fast). */
+  fastStep?: StepVariant;
   /** sha256 over the source hashes: names this exact model in caches and metrics. */
   fingerprint: string;
 }
@@ -45,6 +73,9 @@ export interface PreparedModel {
   /** The encoder variant to load on this CPU. */
   encoderToLoad: string;
   oncePath: string;
+  /** The exact step graph. */
   stepPath: string;
+  /** The fast step graph, when the model has one (q8). */
+  fastStepPath?: string;
   manifest: PreparedManifest;
 }

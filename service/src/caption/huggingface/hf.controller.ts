@@ -14,7 +14,8 @@ import type { Response } from 'express';
 import { ApiProblems } from '../../common/problem/api-problems.decorator';
 import { ProblemError } from '../../common/problem/problem.error';
 import { CaptionAdmissionGuard } from '../caption-admission.guard';
-import { ClientGone } from '../caption-request.decorators';
+import { AdmissionTicket } from '../admission/admitted-request';
+import { Admission } from '../caption-request.decorators';
 import { CaptionService } from '../caption.service';
 import { DecodingOptionsPipe, RawOptions } from '../decoding-options/decoding-options.pipe';
 import { DecodingOptions } from '../engine/caption-engine';
@@ -72,11 +73,11 @@ export class HuggingFaceController {
   async imageToText(
     @HfImage() image: Buffer,
     @HfOptions(DecodingOptionsPipe) options: DecodingOptions,
-    @ClientGone() clientGone: AbortSignal,
+    @Admission() admission: AdmissionTicket,
     @Req() request: HfRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<HfGeneratedText | HfGeneratedText[]> {
-    const answer = await this.captions.caption(image, options, clientGone);
+    const answer = await this.captions.caption(image, options, admission);
     setServerTiming(response, answer);
     // The shape follows User-Agent (see hfShape).
     response.vary('User-Agent');

@@ -8,8 +8,15 @@ import { ProblemError } from '../../common/problem/problem.error';
 import { ImageIntakeService } from './image-intake.service';
 
 const SIZE = { width: 224, height: 224 };
-const config = { image: { maxInputPixels: 50_000_000, decodeTimeoutMs: 10_000 } } as AppConfig;
-const intake = new ImageIntakeService(config);
+const IMAGE_LIMITS = {
+  maxInputPixels: 50_000_000,
+  decodeTimeoutMs: 10_000,
+  decodeConcurrency: 1,
+  decodeMemoryBytes: 512 * 1024 * 1024,
+};
+const intakeWith = (limits: Partial<AppConfig['image']> = {}) =>
+  new ImageIntakeService({ image: { ...IMAGE_LIMITS, ...limits } } as AppConfig);
+const intake = intakeWith();
 
 /** Stated tolerance against the reference (PIL) preprocessing, in 8-bit levels. */
 const MAX_ABS_DIFF = 8;
@@ -27,6 +34,23 @@ async function problemOf(promise: Promise<unknown>): Promise<ProblemError> {
   );
   expect(error).toBeInstanceOf(ProblemError);
   return error as ProblemError;
+}
+
+const rawPixels = (path: string) => sharp(path).removeAlpha().raw().toBuffer();
+const referencePixels = (name: string) =>
+  rawPixels(join(GOLDEN_DIR, 'reference-224', `${name}.png`));
+
+function expectNearReference(rgb: Uint8Array, reference: Buffer): void {
+  expect(rgb.length).toBe(reference.length);
+  let max = 0;
+  let sum = 0;
+  for (let i = 0; i < reference.length; i++) {
+    const d = Math.abs(reference[i] - rgb[i]);
+    max = Math.max(max, d);
+    sum += d;
+  }
+  expect(max).toBeLessThanOrEqual(MAX_ABS_DIFF);
+  expect(sum / reference.length).toBeLessThanOrEqual(MAX_MEAN_DIFF);
 }
 
 function meanColour(rgb: Uint8Array): [number, number, number] {
@@ -50,23 +74,31 @@ describe('ImageIntakeService', () => {
     it.each(Object.keys(sources))(
       `%s is within ${MAX_ABS_DIFF}/255 (mean ${MAX_MEAN_DIFF}/255)`,
       async (name) => {
-        const reference = await sharp(join(GOLDEN_DIR, 'reference-224', `${name}.png`))
-          .removeAlpha()
-          .raw()
-          .toBuffer();
         const input = await intake.toModelInput(readFileSync(sources[name]), SIZE);
-        expect(input.rgb.length).toBe(224 * 224 * 3);
-        let max = 0;
-        let sum = 0;
-        for (let i = 0; i < reference.length; i++) {
-          const d = Math.abs(reference[i] - input.rgb[i]);
-          max = Math.max(max, d);
-          sum += d;
-        }
-        expect(max).toBeLessThanOrEqual(MAX_ABS_DIFF);
-        expect(sum / reference.length).toBeLessThanOrEqual(MAX_MEAN_DIFF);
+        expectNearReference(input.rgb, await referencePixels(name));
       },
     );
+
+    describe('for a large image (2000x1335: shrink-on-load and pre-shrink territory)', () => {
+      const large = readFileSync(join(PHOTOS, 'large', 'china-2000.jpg'));
+      const reference = () => rawPixels(join(PHOTOS, 'large', 'china-2000.pil-224.png'));
+
+      it('as a JPEG', async () => {
+        expectNearReference((await intake.toModelInput(large, SIZE)).rgb, await reference());
+      });
+
+      it('with an alpha channel (which PIL drops before resizing)', async () => {
+        // The JPEG's own pixels (sharp decodes them exactly as PIL does) with a ramp of alpha.
+        const { data, info } = await sharp(large).raw().toBuffer({ resolveWithObject: true });
+        const alpha = Buffer.alloc(info.width * info.height);
+        for (let i = 0; i < alpha.length; i++) alpha[i] = i % info.width < 150 ? 0 : i % 256;
+        const rgba = await sharp(data, { raw: info })
+          .joinChannel(alpha, { raw: { width: info.width, height: info.height, channels: 1 } })
+          .png({ compressionLevel: 1 })
+          .toBuffer();
+        expectNearReference((await intake.toModelInput(rgba, SIZE)).rgb, await reference());
+      });
+    });
   });
 
   it('reports the source format and its displayed (EXIF-rotated) size', async () => {
@@ -126,9 +158,7 @@ describe('ImageIntakeService', () => {
   });
 
   it('honours a lower MAX_INPUT_PIXELS', async () => {
-    const strict = new ImageIntakeService({
-      image: { maxInputPixels: 100 * 100, decodeTimeoutMs: 10_000 },
-    } as AppConfig);
+    const strict = intakeWith({ maxInputPixels: 100 * 100 });
     const problem = await problemOf(strict.toModelInput(await solid(1, 2, 3, 101, 100), SIZE));
     expect(problem.code).toBe('image_too_large');
     await expect(strict.toModelInput(await solid(1, 2, 3, 100, 100), SIZE)).resolves.toBeDefined();
@@ -165,5 +195,47 @@ describe('ImageIntakeService', () => {
   it('produces a synthetic warm-up image it can read', async () => {
     const input = await intake.toModelInput(await ImageIntakeService.syntheticImage(), SIZE);
     expect(input.source).toEqual({ format: 'png', width: 320, height: 240 });
+  });
+
+  describe('bounds', () => {
+    it('refuses (413) an image whose decode would need more than DECODE_MEMORY_BYTES', async () => {
+      // 3000x3000 RGBA: 27 MB of 8-bit RGB kept between the passes, plus rows and overhead.
+      const rgba = await sharp({
+        create: { width: 3000, height: 3000, channels: 4, background: '#80808080' },
+      })
+        .png()
+        .toBuffer();
+      const tight = intakeWith({ decodeMemoryBytes: 48 * 1024 * 1024 });
+      const problem = await problemOf(tight.toModelInput(rgba, SIZE));
+      expect(problem.code).toBe('image_too_large');
+      expect(problem.detail).toMatch(/needs about \d+ MB; the limit \(DECODE_MEMORY_BYTES\)/);
+      expect(tight.gate.stats).toEqual({ running: 0, waiting: 0, reservedBytes: 0 });
+      // the same image without alpha streams, and fits
+      await expect(
+        tight.toModelInput(await sharp(rgba).removeAlpha().png().toBuffer(), SIZE),
+      ).resolves.toBeDefined();
+    });
+
+    it("answers with the signal's reason at once, and frees the gate when libvips is done", async () => {
+      const photo = readFileSync(join(PHOTOS, 'large', 'china-2000.jpg'));
+      const gated = intakeWith();
+      const client = new AbortController();
+      const answer = gated.toModelInput(photo, SIZE, client.signal);
+      await new Promise((r) => setTimeout(r, 5)); // header read, decode under way
+      client.abort(new ProblemError('client_closed', 'gone'));
+      expect((await problemOf(answer)).code).toBe('client_closed');
+      const deadline = Date.now() + 5000;
+      while (gated.gate.stats.running > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(gated.gate.stats).toEqual({ running: 0, waiting: 0, reservedBytes: 0 });
+    });
+
+    it('answers 422 once IMAGE_DECODE_TIMEOUT_MS has passed', async () => {
+      const photo = readFileSync(join(PHOTOS, 'large', 'china-2000.jpg'));
+      const problem = await problemOf(intakeWith({ decodeTimeoutMs: 1 }).toModelInput(photo, SIZE));
+      expect(problem.code).toBe('invalid_image');
+      expect(problem.detail).toContain('IMAGE_DECODE_TIMEOUT_MS (1 ms)');
+    });
   });
 });

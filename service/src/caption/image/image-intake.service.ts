@@ -1,8 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import sharp, { Sharp } from 'sharp';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ProblemError } from '../../common/problem/problem.error';
+import { CaptionMetrics } from '../../metrics/caption-metrics.service';
+import { DecodeGate } from './decode-gate';
 import { ACCEPTED_MEDIA_TYPES, AcceptedFormat, sniffImageFormat } from './image-format';
+import { ImageHeader, decodeMemoryBytes, readImageHeader } from './image-header';
+import { RawImage, Size, enlargeLikePil, shrinkLikePil } from './pil-resize';
 
 export interface ModelInput {
   /** width x height x 3 bytes, 8-bit sRGB, row-major. */
@@ -14,16 +18,35 @@ export interface ModelInput {
 
 // Decoded pixels are used once; libvips' operation cache would only hold on to memory.
 sharp.cache(false);
+// One libvips thread per decode: the decode gate decides how many run at once (each on one libuv
+// thread), so CPU use is DECODE_CONCURRENCY threads, not that times the CPU count. On one
+// 7000x7000 PNG, two threads saved nothing (0.76 s vs 0.56-1.56 s, the engine idle).
+sharp.concurrency(1);
+
+const NEVER = new AbortController().signal;
 
 /**
  * Turns uploaded bytes into the model's input pixels: type from magic bytes, size limits from
  * the header before any pixel is decoded, EXIF orientation applied, any colour model or depth
  * to 8-bit RGB (alpha dropped, as the reference `Image.convert("RGB")` does), and a resize that
  * reproduces PIL's bilinear filter, which the model was trained and evaluated with.
+ *
+ * Every decode passes the decode gate with its memory estimate: at most DECODE_CONCURRENCY run
+ * at once within DECODE_MEMORY_BYTES, and one that could never fit is refused (413) at once.
+ * libvips cannot be stopped from outside (sharp's only stop is its own coarse timeout), so a
+ * request whose deadline passes or whose client leaves is answered at once and the decode runs
+ * out holding its reservation.
  */
 @Injectable()
 export class ImageIntakeService {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  readonly gate: DecodeGate;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly metrics?: CaptionMetrics,
+  ) {
+    this.gate = new DecodeGate(config.image.decodeConcurrency, config.image.decodeMemoryBytes);
+  }
 
   /** A deterministic colour-gradient PNG: a real image for warming the model up at boot. */
   static async syntheticImage(width = 320, height = 240): Promise<Buffer> {
@@ -41,7 +64,37 @@ export class ImageIntakeService {
       .toBuffer();
   }
 
-  async toModelInput(bytes: Buffer, size: { width: number; height: number }): Promise<ModelInput> {
+  /** `signal` aborts (deadline, client gone, shutdown) with the problem to answer. */
+  async toModelInput(bytes: Buffer, size: Size, signal: AbortSignal = NEVER): Promise<ModelInput> {
+    const header = await this.readHeader(bytes);
+    const need = decodeMemoryBytes(header);
+    if (need > this.gate.memoryBytes) {
+      throw new ProblemError(
+        'image_too_large',
+        `Decoding this ${header.storedWidth}x${header.storedHeight} ${header.format} needs about ` +
+          `${megabytes(need)} MB; the limit (DECODE_MEMORY_BYTES) is ${megabytes(this.gate.memoryBytes)} MB.`,
+        { fields: { decode_bytes: need, max_decode_bytes: this.gate.memoryBytes } },
+      );
+    }
+    const release = await this.gate.acquire(need, signal);
+    this.publishGate();
+    const decoding = this.decode(bytes, header, size).finally(() => {
+      release();
+      this.publishGate();
+    });
+    const rgb = await settleFirst(decoding, signal, this.config.image.decodeTimeoutMs, header);
+    return {
+      rgb: new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.length),
+      ...size,
+      source: { format: header.format, width: header.width, height: header.height },
+    };
+  }
+
+  private publishGate(): void {
+    this.metrics?.decodeMemoryReserved(this.gate.stats.reservedBytes);
+  }
+
+  private async readHeader(bytes: Buffer): Promise<ImageHeader> {
     const sniffed = sniffImageFormat(bytes);
     if ('refused' in sniffed) {
       throw new ProblemError(
@@ -50,164 +103,123 @@ export class ImageIntakeService {
       );
     }
     const format = sniffed.accepted;
-    const { maxInputPixels, decodeTimeoutMs } = this.config.image;
-    const open = (input: Buffer) =>
-      sharp(input, {
-        failOn: 'truncated',
-        limitInputPixels: maxInputPixels,
-        sequentialRead: true,
-        pages: 1,
-      });
-
-    // The header is read without the pixel limit, so an oversized image gets its real size in the answer.
-    const header = await sharp(bytes, { limitInputPixels: false, pages: 1 })
-      .metadata()
-      .catch((error: Error) => {
-        throw invalid(format, error);
-      });
-    const width = header.autoOrient?.width ?? header.width;
-    const height = header.autoOrient?.height ?? header.height;
-    const pageHeight = header.pageHeight ?? header.height;
-    if (!width || !height || !header.width || !pageHeight) {
-      throw new ProblemError('invalid_image', `The ${format} header declares no image size.`);
-    }
-    const pixels = header.width * pageHeight;
+    const header = await readImageHeader(bytes, format).catch((error: Error) => {
+      throw invalid(format, error);
+    });
+    if (!header) throw new ProblemError('invalid_image', `The ${format} header declares no size.`);
+    const pixels = header.storedWidth * header.storedHeight;
+    const { maxInputPixels } = this.config.image;
     if (pixels > maxInputPixels) {
       throw new ProblemError(
         'image_too_large',
-        `The image is ${header.width}x${pageHeight} = ${pixels.toLocaleString('en')} pixels; ` +
+        `The image is ${header.storedWidth}x${header.storedHeight} = ${pixels.toLocaleString('en')} pixels; ` +
           `the limit (MAX_INPUT_PIXELS) is ${maxInputPixels.toLocaleString('en')}.`,
-        { fields: { width: header.width, height: pageHeight, max_pixels: maxInputPixels } },
+        {
+          fields: {
+            width: header.storedWidth,
+            height: header.storedHeight,
+            max_pixels: maxInputPixels,
+          },
+        },
       );
     }
-
-    const timeout = { seconds: Math.max(1, Math.ceil(decodeTimeoutMs / 1000)) };
-    try {
-      let pipeline = open(bytes).rotate();
-      if (header.hasAlpha) {
-        // sharp premultiplies alpha while resizing, which would darken what the reference keeps;
-        // so drop alpha at full size first, then resize the plain RGB.
-        const { data, info } = await pipeline
-          .removeAlpha()
-          .toColourspace('srgb')
-          .raw({ depth: 'uchar' })
-          .timeout(timeout)
-          .toBuffer({ resolveWithObject: true });
-        pipeline = sharp(data, {
-          raw: { width: info.width, height: info.height, channels: info.channels },
-        });
-      }
-      const { data, info } = await resizeLikePil(
-        pipeline.toColourspace('srgb'),
-        width,
-        height,
-        size,
-        timeout,
-      );
-      if (info.width !== size.width || info.height !== size.height || info.channels !== 3) {
-        throw new Error(`resize produced ${info.width}x${info.height}x${info.channels}`);
-      }
-      return {
-        rgb: new Uint8Array(data.buffer, data.byteOffset, data.length),
-        width: info.width,
-        height: info.height,
-        source: { format, width, height },
-      };
-    } catch (error) {
-      if (error instanceof ProblemError) throw error;
-      throw invalid(format, error as Error);
-    }
+    return header;
   }
-}
 
-interface RawImage {
-  data: Buffer;
-  info: { width: number; height: number; channels: number };
+  /**
+   * Without alpha, one libvips pipeline: decode, orient, shrink, convert to 8-bit sRGB. With
+   * alpha, two: sharp premultiplies alpha before any resize and drops alpha only after it (its
+   * order of operations is fixed), which on the fixture RGBA image put pixels up to 255/255 off
+   * PIL (mean 9.5), since PIL drops alpha first. So alpha is dropped in a first pass that keeps
+   * the decoded 8-bit RGB frame, the one full-size buffer the intake holds (counted in the
+   * decode memory estimate, freed when the second pass ends).
+   */
+  private async decode(bytes: Buffer, header: ImageHeader, size: Size): Promise<Buffer> {
+    const seconds = Math.max(1, Math.ceil(this.config.image.decodeTimeoutMs / 1000));
+    const finish = (pipeline: Sharp) =>
+      pipeline
+        .toColourspace('srgb')
+        .removeAlpha()
+        .raw({ depth: 'uchar' })
+        .timeout({ seconds })
+        .toBuffer({ resolveWithObject: true }) as Promise<RawImage>;
+    // Converting to sRGB first, as PIL's convert("RGB") does, also turns off sharp's JPEG
+    // shrink-on-load (DCT-domain box averaging), which put a 4000x2669 photo max 52/255 (mean
+    // 2.5) off PIL; with it off, max 7 (mean 0.51). fastShrinkOnLoad: false only halves it.
+    const open = sharp(bytes, {
+      failOn: 'truncated',
+      limitInputPixels: this.config.image.maxInputPixels,
+      sequentialRead: true,
+      pages: 1,
+    })
+      .pipelineColourspace('srgb')
+      .rotate();
+    let shrunk: RawImage;
+    try {
+      if (header.hasAlpha) {
+        const frame = await finish(open);
+        shrunk = await finish(shrinkLikePil(sharp(frame.data, { raw: frame.info }), header, size));
+      } else {
+        shrunk = await finish(shrinkLikePil(open, header, size));
+      }
+    } catch (error) {
+      throw invalid(header.format, error as Error);
+    }
+    const { data, info } = await enlargeLikePil(shrunk, size);
+    if (info.width !== size.width || info.height !== size.height || info.channels !== 3) {
+      throw new Error(`resize produced ${info.width}x${info.height}x${info.channels}`);
+    }
+    return data;
+  }
 }
 
 /**
- * PIL's bilinear resize, per axis. Shrinking widens the triangle filter by the scale factor,
- * which libvips' reduce with the linear kernel also does. Enlarging interpolates between pixel
- * centres with edge pixels repeated; sharp's resize aligns corners instead (half a pixel off)
- * and its affine transform fills outside the image with black, so enlarged axes are padded with
- * copies of their edge, transformed with centre offsets, and cropped.
+ * The decode's outcome, or the request's abort reason, or 422 past IMAGE_DECODE_TIMEOUT_MS,
+ * whichever comes first. A decode that loses keeps running (and holding its gate reservation)
+ * until libvips returns; its result is dropped.
  */
-async function resizeLikePil(
-  pipeline: Sharp,
-  width: number,
-  height: number,
-  target: { width: number; height: number },
-  timeout: { seconds: number },
-): Promise<RawImage> {
-  const enlargeX = target.width > width;
-  const enlargeY = target.height > height;
-  const shrunk = {
-    width: enlargeX ? width : target.width,
-    height: enlargeY ? height : target.height,
-  };
-  if (shrunk.width !== width || shrunk.height !== height) {
-    pipeline = pipeline.resize(shrunk.width, shrunk.height, { fit: 'fill', kernel: 'linear' });
-  }
-  if (!enlargeX && !enlargeY) {
-    return pipeline
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .timeout(timeout)
-      .toBuffer({ resolveWithObject: true });
-  }
-  const padX = enlargeX ? 1 : 0;
-  const padY = enlargeY ? 1 : 0;
-  const padded = await pipeline
-    .removeAlpha()
-    .extend({ left: padX, right: padX, top: padY, bottom: padY, extendWith: 'copy' })
-    .raw({ depth: 'uchar' })
-    .timeout(timeout)
-    .toBuffer({ resolveWithObject: true });
-  const ax = target.width / shrunk.width;
-  const ay = target.height / shrunk.height;
-  // Output pixel X samples input (X + 0.5) / a - 0.5, shifted by the padding.
-  const enlarged = await sharp(padded.data, { raw: padded.info })
-    .affine(
-      [
-        [ax, 0],
-        [0, ay],
-      ],
-      {
-        idx: 0.5 - padX,
-        idy: 0.5 - padY,
-        odx: -0.5,
-        ody: -0.5,
-        interpolator: sharp.interpolators.bilinear,
-      },
-    )
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  return {
-    data: cropTopLeft(enlarged, target),
-    info: { ...target, channels: enlarged.info.channels },
-  };
+function settleFirst(
+  decoding: Promise<Buffer>,
+  signal: AbortSignal,
+  timeoutMs: number,
+  header: ImageHeader,
+): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const timer = setTimeout(
+      () =>
+        done(
+          new ProblemError(
+            'invalid_image',
+            `Decoding the ${header.format} image took longer than IMAGE_DECODE_TIMEOUT_MS (${timeoutMs} ms).`,
+          ),
+        ),
+      timeoutMs,
+    );
+    const onAbort = () => done(signal.reason as Error);
+    let settled = false;
+    function done(error?: Error, rgb?: Buffer): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve(rgb!);
+    }
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    decoding.then(
+      (rgb) => done(undefined, rgb),
+      (error: Error) => done(error),
+    );
+  });
 }
 
-function cropTopLeft(image: RawImage, size: { width: number; height: number }): Buffer {
-  const { width, channels } = image.info;
-  if (image.info.width < size.width || image.info.height < size.height) {
-    throw new Error(
-      `enlarged to ${image.info.width}x${image.info.height}, short of ${size.width}x${size.height}`,
-    );
-  }
-  const out = Buffer.alloc(size.width * size.height * channels);
-  for (let y = 0; y < size.height; y++) {
-    image.data.copy(
-      out,
-      y * size.width * channels,
-      y * width * channels,
-      (y * width + size.width) * channels,
-    );
-  }
-  return out;
+function megabytes(bytes: number): number {
+  return Math.ceil(bytes / 1e6);
 }
 
 function invalid(format: AcceptedFormat, error: Error): ProblemError {
+  if (error instanceof ProblemError) return error;
   const message = error.message ?? String(error);
   if (/pixel limit/i.test(message)) {
     return new ProblemError(

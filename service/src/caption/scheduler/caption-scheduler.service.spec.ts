@@ -37,7 +37,7 @@ function setup(
     maxBatch?: number;
     maxWaitMs?: number;
     timeoutMs?: number;
-    slots?: number;
+    room?: number;
     shutdownMs?: number;
   } = {},
 ) {
@@ -46,11 +46,12 @@ function setup(
     engine: { maxBatch: overrides.maxBatch ?? 8, maxWaitMs: overrides.maxWaitMs ?? 0 },
     shutdownTimeoutMs: overrides.shutdownMs ?? 0,
   } as AppConfig;
-  const engine = new FakeEngine(overrides.slots ?? 1);
+  const engine = new FakeEngine(overrides.room ?? 1);
   const { metrics, calls } = metricsSpy();
   const status = new ModelStatusService(metrics);
   status.setWarming({
     dtype: 'q8',
+    fidelity: 'fast',
     fingerprint: 'f',
     inputSize: { width: 224, height: 224 },
     workers: 1,
@@ -91,44 +92,46 @@ describe('CaptionScheduler', () => {
     }
   });
 
-  it('runs one request at once on a free slot and answers it', async () => {
+  it('starts one request at once on an idle engine and answers it', async () => {
     const { scheduler, engine } = setup();
     const answer = scheduler.submit(rgb(), OPTIONS, never());
-    expect(engine.batches).toHaveLength(1);
+    expect(engine.running).toHaveLength(1);
     engine.complete();
     await expect(answer).resolves.toMatchObject({
       text: expect.stringContaining('4 beams'),
       batchImages: 1,
+      sequences: [expect.objectContaining({ confidence: 0.5 })],
     });
   });
 
-  it('batches requests that wait while the engine is busy, up to ENGINE_MAX_BATCH', async () => {
-    const { scheduler, engine, calls } = setup({ maxBatch: 3, queueMax: 10 });
-    const first = scheduler.submit(rgb(), OPTIONS, never());
-    const waiting = Array.from({ length: 4 }, () => scheduler.submit(rgb(), OPTIONS, never()));
-    expect(scheduler.depth).toBe(4);
-    engine.complete(engine.batches[0]);
-    await first;
-    await new Promise((r) => setImmediate(r));
-    expect(engine.batches[1].jobs).toHaveLength(3);
-    engine.complete(engine.batches[1]);
-    await new Promise((r) => setImmediate(r));
-    expect(engine.batches[2].jobs).toHaveLength(1);
-    engine.complete(engine.batches[2]);
-    const results = await Promise.all(waiting);
-    expect(results.map((r) => r.batchImages)).toEqual([3, 3, 3, 1]);
-    expect(calls.batch.map(([n]) => n)).toEqual([1, 3, 1]);
+  it('feeds the engine whenever it has room, in queue order (continuous batching)', async () => {
+    const { scheduler, engine, calls } = setup({ room: 3, queueMax: 10 });
+    const answers = Array.from({ length: 5 }, () => scheduler.submit(rgb(), OPTIONS, never()));
+    expect(engine.running).toHaveLength(3);
+    expect(scheduler.depth).toBe(2);
+    const order = engine.submitted.map((j) => j.id);
+    engine.complete(engine.running[1], 3); // any running caption may finish first
+    // Its room goes to the next waiting caption at once, without waiting for the others.
+    expect(engine.running).toHaveLength(3);
+    expect(scheduler.depth).toBe(1);
+    while (engine.running.length > 0) engine.complete(undefined, 3);
+    const results = await Promise.all(answers);
+    expect(engine.submitted.map((j) => j.id).slice(0, 3)).toEqual(order);
+    expect(engine.submitted).toHaveLength(5);
+    expect(results.every((r) => r.batchImages === 3)).toBe(true);
+    expect(calls.batch.map(([n]) => n)).toEqual([3, 3, 3, 3, 3]);
   });
 
-  it('waits up to ENGINE_MAX_WAIT_MS for company before starting a batch', async () => {
+  it('waits up to ENGINE_MAX_WAIT_MS for company only while the engine is idle', async () => {
     jest.useFakeTimers();
-    const { engine, fire } = setup({ maxBatch: 4, maxWaitMs: 20 });
+    const { engine, fire } = setup({ room: 4, maxBatch: 4, maxWaitMs: 20 });
     fire();
     fire();
-    expect(engine.batches).toHaveLength(0);
+    expect(engine.running).toHaveLength(0);
     jest.advanceTimersByTime(25);
-    expect(engine.batches).toHaveLength(1);
-    expect(engine.batches[0].jobs).toHaveLength(2);
+    expect(engine.running).toHaveLength(2); // together, in one turn
+    fire(); // the engine is busy: this one joins at once
+    expect(engine.running).toHaveLength(3);
   });
 
   it('answers 429 with Retry-After at once when the queue is full', async () => {
@@ -161,20 +164,18 @@ describe('CaptionScheduler', () => {
   });
 
   it('gives Retry-After from queue depth and the recent time per image', async () => {
-    const { scheduler, engine, fire } = setup({ queueMax: 100, maxBatch: 10, timeoutMs: 100_000 });
+    const { scheduler, engine, fire } = setup({ queueMax: 100, timeoutMs: 100_000 });
     const now = jest.spyOn(performance, 'now');
     let clock = 0;
     now.mockImplementation(() => clock);
     fire();
     for (let i = 0; i < 10; i++) fire();
-    clock = 3000; // the running caption took 3 s
-    engine.complete(engine.batches[0]);
-    await new Promise((r) => setImmediate(r));
+    clock = 3000; // the running caption took 3 s, alone in the engine
+    engine.complete();
     now.mockRestore();
-    // seconds per image now 0.8 * 1 + 0.2 * 3 = 1.4; 0 waiting (10 went into the next batch)
-    expect(scheduler.retryAfterSeconds()).toBe(1);
-    for (let i = 0; i < 10; i++) fire();
-    expect(scheduler.retryAfterSeconds()).toBe(Math.ceil(10 * (0.8 * 1 + 0.2 * 3)));
+    // seconds per image now 0.8 * 1 + 0.2 * 3 = 1.4; the next one started, 9 wait
+    expect(scheduler.depth).toBe(9);
+    expect(scheduler.retryAfterSeconds()).toBe(Math.ceil(9 * (0.8 * 1 + 0.2 * 3)));
   });
 
   it('refuses at once (429) what would only time out in the queue', async () => {
@@ -196,24 +197,32 @@ describe('CaptionScheduler', () => {
     });
   });
 
-  it('refuses with 503 while the model is not ready', () => {
-    const { scheduler, status } = setup();
+  it('refuses with 503 while the model is not ready, or (on arrival) while draining', () => {
+    const { scheduler, status, config, engine, calls } = setup();
+    const loading = new CaptionScheduler(config, engine, new ModelStatusService(calls as never), {
+      rejected: () => undefined,
+      queue: () => undefined,
+    } as unknown as CaptionMetrics);
+    expect(() => loading.submit(rgb(), OPTIONS, never())).toThrow(
+      expect.objectContaining({ code: 'not_ready' }),
+    );
     status.setDraining();
-    expect(() => scheduler.submit(rgb(), OPTIONS, never())).toThrow(
+    expect(() => scheduler.assertAccepting()).toThrow(
       expect.objectContaining({ code: 'not_ready' }),
     );
   });
 
   it('answers 504 at the deadline and drops a queued request before the engine sees it', async () => {
     jest.useFakeTimers();
-    const { scheduler, engine, calls, fire } = setup({ timeoutMs: 1000 });
-    fire(); // occupies the slot
+    const { scheduler, engine, calls } = setup({ timeoutMs: 1000 });
+    const busy = scheduler.warmUp(rgb(), OPTIONS); // occupies the engine, no deadline of its own
     const queued = scheduler.submit(rgb(), OPTIONS, never());
     jest.advanceTimersByTime(1001);
     await expect(queued).rejects.toMatchObject({ code: 'request_timeout', status: 504 });
     expect(scheduler.depth).toBe(0);
-    engine.complete(engine.batches[0]);
-    expect(engine.batches).toHaveLength(1); // the expired request never ran
+    engine.complete();
+    await busy;
+    expect(engine.submitted).toHaveLength(1); // the expired request never ran
     expect(calls.rejected).toContainEqual(['timeout']);
   });
 
@@ -221,7 +230,7 @@ describe('CaptionScheduler', () => {
     jest.useFakeTimers();
     const { scheduler, engine } = setup({ timeoutMs: 1000 });
     const running = scheduler.submit(rgb(), OPTIONS, never());
-    const id = engine.batches[0].jobs[0].id;
+    const id = engine.running[0].job.id;
     jest.advanceTimersByTime(1001);
     await expect(running).rejects.toMatchObject({ code: 'request_timeout' });
     expect(engine.cancelled).toEqual([id]);
@@ -237,34 +246,41 @@ describe('CaptionScheduler', () => {
     await expect(gone).rejects.toBeInstanceOf(ClientClosedError);
     expect(scheduler.depth).toBe(0);
     expect(calls.rejected).toContainEqual(['client_closed']);
-    engine.complete(engine.batches[0]);
-    expect(engine.batches).toHaveLength(1);
+    engine.complete();
+    expect(engine.submitted).toHaveLength(1);
   });
 
   it('cancels a running request whose client disconnected', async () => {
     const { scheduler, engine } = setup();
     const client = new AbortController();
     const gone = scheduler.submit(rgb(), OPTIONS, client.signal);
+    const id = engine.running[0].job.id;
     client.abort();
     await expect(gone).rejects.toBeInstanceOf(ClientClosedError);
-    expect(engine.cancelled).toEqual([engine.batches[0].jobs[0].id]);
+    expect(engine.cancelled).toEqual([id]);
   });
 
   it('on shutdown refuses new work at once and lets accepted work finish', async () => {
-    const { scheduler, engine, status } = setup({ shutdownMs: 10_000 });
+    const { scheduler, engine, status } = setup({ shutdownMs: 10_000, maxBatch: 2 });
     const running = scheduler.submit(rgb(), OPTIONS, never());
     const queued = scheduler.submit(rgb(), OPTIONS, never());
     const drained = scheduler.onModuleDestroy();
     expect(status.isReady).toBe(false);
-    expect(() => scheduler.submit(rgb(), OPTIONS, never())).toThrow(
+    expect(() => scheduler.assertAccepting()).toThrow(
       expect.objectContaining({ code: 'draining' }),
     );
+    // A request admitted before the drain began (still uploading then) may still join.
+    const late = scheduler.submit(rgb(), OPTIONS, never());
     expect(await settled(drained)).toBe('pending');
-    engine.complete(engine.batches[0]);
+    engine.complete();
     await running;
+    // Room for one job: the queued caption starts when room frees, then the late one.
     await new Promise((r) => setImmediate(r));
-    engine.complete(engine.batches[1]);
+    engine.complete();
     await queued;
+    await new Promise((r) => setImmediate(r));
+    engine.complete();
+    await late;
     await expect(drained).resolves.toBeUndefined();
   });
 
@@ -277,25 +293,22 @@ describe('CaptionScheduler', () => {
 
   describe('when an inference worker is lost', () => {
     it('answers its captions 500 engine_failed and starts the queue on the replacement at once', async () => {
-      const { scheduler, engine } = setup({ maxBatch: 1 });
+      const { scheduler, engine } = setup();
       const running = scheduler.submit(rgb(), OPTIONS, never());
       const queued = scheduler.submit(rgb(), OPTIONS, never());
-      const batch = engine.batches[0];
-      // What OnnxEngine does when a worker dies: the job fails, the slot frees, a replacement starts.
+      // What OnnxEngine does when a worker dies: a replacement starts, the job fails.
       engine.setCapacity({ ready: 0, starting: 1 });
-      batch.sink.onError(batch.jobs[0].id, new WorkerLostError('exit code 1'));
-      batch.finish();
+      engine.fail(engine.running[0], new WorkerLostError('exit code 1'));
       await expect(running).rejects.toMatchObject({
         code: 'engine_failed',
         status: 500,
         detail: expect.stringContaining('may be sent again'),
       });
-      await new Promise((r) => setImmediate(r));
-      expect(engine.batches).toHaveLength(1); // no worker: it waits
+      expect(engine.submitted).toHaveLength(1); // no worker: it waits
       expect(scheduler.depth).toBe(1);
       engine.setCapacity({ ready: 1, starting: 0 });
-      expect(engine.batches).toHaveLength(2); // started by the replacement being ready
-      engine.complete(engine.batches[1]);
+      expect(engine.submitted).toHaveLength(2); // started by the replacement being ready
+      engine.complete();
       await expect(queued).resolves.toMatchObject({ batchImages: 1 });
     });
 
@@ -303,7 +316,8 @@ describe('CaptionScheduler', () => {
       const { scheduler, engine, status } = setup();
       engine.setCapacity({ ready: 0, starting: 1 });
       expect(status.isReady).toBe(false);
-      expect(() => scheduler.submit(rgb(), OPTIONS, never())).toThrow(
+      // Admission refuses; a request admitted before the loss may still queue for the replacement.
+      expect(() => scheduler.assertAccepting()).toThrow(
         expect.objectContaining({
           code: 'not_ready',
           detail: expect.stringContaining('a replacement is starting'),
@@ -322,9 +336,7 @@ describe('CaptionScheduler', () => {
   it('reports engine failures to the waiting request', async () => {
     const { scheduler, engine } = setup();
     const answer = scheduler.submit(rgb(), OPTIONS, never());
-    const batch = engine.batches[0];
-    batch.sink.onError(batch.jobs[0].id, new Error('onnxruntime exploded'));
-    batch.finish();
+    engine.fail(engine.running[0], new Error('onnxruntime exploded'));
     await expect(answer).rejects.toThrow('onnxruntime exploded');
   });
 });

@@ -37,18 +37,17 @@ interface Ticket {
 
 /**
  * The bounded queue in front of the engine. Requests wait here (at most QUEUE_MAX, else 429 at
- * once with a Retry-After from the queue depth and recent service time); whenever an engine slot
- * is free, up to ENGINE_MAX_BATCH waiting images go together, after waiting at most
- * ENGINE_MAX_WAIT_MS for company. Every request has a deadline (REQUEST_TIMEOUT_MS -> 504) and
- * is dropped from the queue, or from its running batch at the next decoder step, when it times
- * out or its client disconnects.
+ * once with a Retry-After from the queue depth and recent service time); whenever the engine has
+ * room (ENGINE_MAX_ROWS decoder rows, ENGINE_MAX_BATCH images per worker), the next one joins
+ * the running batch (continuous batching). Every request has a deadline (REQUEST_TIMEOUT_MS ->
+ * 504) and is dropped from the queue, or from its running batch at the next decoder step, when
+ * it times out or its client disconnects.
  */
 @Injectable()
 export class CaptionScheduler implements OnModuleDestroy {
   private readonly logger = new Logger(CaptionScheduler.name);
   private readonly queue: Ticket[] = [];
   private readonly running = new Map<string, Ticket>();
-  private busySlots = 0;
   private batchTimer?: NodeJS.Timeout;
   private draining = false;
   private drained?: () => void;
@@ -79,6 +78,14 @@ export class CaptionScheduler implements OnModuleDestroy {
     if (!this.status.isReady) {
       throw this.refusal('not_ready', this.status.notReadyDetail!);
     }
+    this.assertRoom();
+  }
+
+  /** Queue room only: a request admitted before a drain began may still join the queue. */
+  private assertRoom(): void {
+    if (!this.status.hasStarted) {
+      throw this.refusal('not_ready', 'The model is still loading; retry shortly.');
+    }
     if (this.queue.length >= this.config.queue.max) {
       throw this.refusal('queue_full', `${waiting(this.queue.length)} already waiting.`, {
         'Retry-After': String(this.retryAfterSeconds()),
@@ -97,12 +104,18 @@ export class CaptionScheduler implements OnModuleDestroy {
     }
   }
 
+  /**
+   * Queues a caption until `deadlineAt` (performance.now() time; by default REQUEST_TIMEOUT_MS
+   * from now). `signal` drops it from the queue or its batch; a ProblemError reason
+   * (request_timeout, draining) is the answer, any other reason means the client left.
+   */
   submit(
     rgb: Uint8Array,
     options: DecodingOptions,
-    clientGone: AbortSignal,
+    signal: AbortSignal,
+    deadlineAt = performance.now() + this.config.queue.requestTimeoutMs,
   ): Promise<ScheduledCaption> {
-    this.assertAccepting();
+    this.assertRoom();
     return new Promise<ScheduledCaption>((resolve, reject) => {
       const ticket: Ticket = {
         id: randomUUID(),
@@ -110,13 +123,13 @@ export class CaptionScheduler implements OnModuleDestroy {
         options,
         enqueuedAt: performance.now(),
         state: 'queued',
-        timer: setTimeout(() => this.expire(ticket), this.config.queue.requestTimeoutMs),
+        timer: setTimeout(() => this.expire(ticket), Math.max(0, deadlineAt - performance.now())),
         resolve,
         reject,
       };
-      const onGone = () => this.abandon(ticket, 'client_closed', new ClientClosedError());
-      if (clientGone.aborted) return onGone();
-      clientGone.addEventListener('abort', onGone, { once: true });
+      const onGone = () => this.abandon(ticket, ...rejectionFor(signal.reason));
+      if (signal.aborted) return onGone();
+      signal.addEventListener('abort', onGone, { once: true });
       this.queue.push(ticket);
       this.publishDepth();
       this.pump();
@@ -128,14 +141,17 @@ export class CaptionScheduler implements OnModuleDestroy {
     return new Promise<EngineResult>((resolve, reject) => {
       const id = `warm-up-${randomUUID()}`;
       const started = performance.now();
-      void this.engine.runBatch([{ id, rgb, options }], {
-        onResult: (_id, result) => {
-          this.secondsPerImage = (performance.now() - started) / 1000;
-          resolve(result);
+      this.engine.submit(
+        { id, rgb, options },
+        {
+          onResult: (_id, result) => {
+            this.secondsPerImage = (performance.now() - started) / 1000;
+            resolve(result);
+          },
+          onCancelled: () => reject(new Error('warm-up cancelled')),
+          onError: (_id, error) => reject(error),
         },
-        onCancelled: () => reject(new Error('warm-up cancelled')),
-        onError: (_id, error) => reject(error),
-      });
+      );
     });
   }
 
@@ -170,59 +186,55 @@ export class CaptionScheduler implements OnModuleDestroy {
     }
   }
 
+  /**
+   * Feeds the engine in queue order whenever it has room: a caption's rows join the running
+   * batch at the next decoder step. An idle engine waits up to ENGINE_MAX_WAIT_MS for company
+   * (captions arriving together run their encoders together); a busy one takes each caption as
+   * soon as it fits (rows per step, images per worker).
+   */
   private pump(): void {
     clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
-    while (this.queue.length > 0 && this.busySlots < this.engine.slots) {
-      const { maxBatch, maxWaitMs } = this.config.engine;
+    const { maxBatch, maxWaitMs } = this.config.engine;
+    if (this.queue.length > 0 && this.queue.length < maxBatch && this.engine.inFlight === 0) {
       const waited = performance.now() - this.queue[0].enqueuedAt;
-      if (this.queue.length < maxBatch && waited < maxWaitMs) {
+      if (waited < maxWaitMs) {
         this.batchTimer = setTimeout(() => this.pump(), maxWaitMs - waited);
         return;
       }
-      this.start(this.queue.splice(0, maxBatch));
+    }
+    while (this.queue.length > 0 && this.engine.hasRoomFor(this.queue[0].options)) {
+      this.start(this.queue.shift()!);
     }
     this.publishDepth();
   }
 
-  private start(batch: Ticket[]): void {
-    const now = performance.now();
-    for (const ticket of batch) {
-      ticket.state = 'running';
-      ticket.startedAt = now;
-      this.running.set(ticket.id, ticket);
-    }
-    this.busySlots++;
-    this.metrics.batch(batch.length);
-    this.publishDepth();
-    const jobs = batch.map((t) => ({ id: t.id, rgb: t.rgb, options: t.options }));
-    const settle = (id: string, outcome: (t: Ticket) => void) => {
-      const ticket = this.running.get(id);
-      this.running.delete(id);
-      if (ticket && ticket.state === 'running') outcome(ticket);
+  private start(ticket: Ticket): void {
+    const startedAt = performance.now();
+    ticket.state = 'running';
+    ticket.startedAt = startedAt;
+    this.running.set(ticket.id, ticket);
+    const concurrency = this.engine.inFlight + 1;
+    const settle = (outcome: (t: Ticket) => void) => {
+      // Not running any more: already answered (deadline, client gone, drain timeout).
+      if (!this.running.delete(ticket.id)) return;
+      this.finish(ticket, () => outcome(ticket));
+      this.checkDrained();
     };
-    this.engine
-      .runBatch(jobs, {
-        onResult: (id, result) =>
-          settle(id, (t) =>
-            this.finish(t, () => t.resolve({ ...result, queueMs: t.startedAt! - t.enqueuedAt })),
-          ),
-        onCancelled: (id) =>
-          settle(id, (t) => this.finish(t, () => t.reject(new Error('caption cancelled')))),
-        onError: (id, error) =>
-          settle(id, (t) => this.finish(t, () => t.reject(engineProblem(error)))),
-      })
-      .catch((error: Error) => {
-        this.logger.error(`engine batch failed: ${error.message}`);
-        for (const job of jobs) settle(job.id, (t) => this.finish(t, () => t.reject(error)));
-      })
-      .finally(() => {
-        const seconds = (performance.now() - now) / 1000;
-        this.secondsPerImage = 0.8 * this.secondsPerImage + (0.2 * seconds) / batch.length;
-        this.busySlots--;
-        this.pump();
-        this.checkDrained();
-      });
+    this.engine.submit(
+      { id: ticket.id, rgb: ticket.rgb, options: ticket.options },
+      {
+        onResult: (_id, result) => {
+          // Seconds of engine time per image at the concurrency this caption ran with.
+          const seconds = (performance.now() - startedAt) / 1000;
+          this.secondsPerImage = 0.8 * this.secondsPerImage + (0.2 * seconds) / concurrency;
+          this.metrics.batch(result.batchImages);
+          settle((t) => t.resolve({ ...result, queueMs: startedAt - t.enqueuedAt }));
+        },
+        onCancelled: () => settle((t) => t.reject(new Error('caption cancelled'))),
+        onError: (_id, error) => settle((t) => t.reject(engineProblem(error))),
+      },
+    );
   }
 
   private finish(ticket: Ticket, answer: () => void): void {
@@ -238,7 +250,7 @@ export class CaptionScheduler implements OnModuleDestroy {
       'timeout',
       new ProblemError(
         'request_timeout',
-        `No caption within REQUEST_TIMEOUT_MS (${this.config.queue.requestTimeoutMs} ms); the work was dropped.`,
+        `No caption within REQUEST_TIMEOUT_MS (${this.config.queue.requestTimeoutMs} ms) of the request's arrival; the work was dropped.`,
       ),
     );
   }
@@ -274,12 +286,17 @@ export class CaptionScheduler implements OnModuleDestroy {
 
   /** Seconds until the queue ahead would drain at the recent pace (at least 1). */
   retryAfterSeconds(): number {
-    return Math.max(1, Math.ceil(this.expectedQueueSeconds(this.queue.length)));
+    return Math.max(1, Math.ceil(this.expectedWaitSeconds()));
   }
 
-  /** Engine time for `images` queued captions at the recent pace (seconds per image, per slot). */
+  /** Seconds until the queue ahead would drain at the recent pace. */
+  expectedWaitSeconds(): number {
+    return this.expectedQueueSeconds(this.queue.length);
+  }
+
+  /** Engine time for `images` queued captions at the recent pace (seconds per image). */
   private expectedQueueSeconds(images: number): number {
-    return (images * this.secondsPerImage) / Math.max(1, this.engine.slots);
+    return images * this.secondsPerImage;
   }
 
   private publishDepth(): void {
@@ -294,6 +311,14 @@ function engineProblem(error: Error): Error {
     'engine_failed',
     `The caption failed: ${error.message}. The worker is being replaced; the request was not retried and may be sent again.`,
   );
+}
+
+/** What a request's abort means: its deadline, a drain, or (any other reason) a client that left. */
+function rejectionFor(reason: unknown): [RejectionReason, Error] {
+  const code = reason instanceof ProblemError ? reason.code : undefined;
+  if (code === 'request_timeout') return ['timeout', reason as ProblemError];
+  if (code === 'draining') return ['draining', reason as ProblemError];
+  return ['client_closed', new ClientClosedError()];
 }
 
 /** "1 caption is", "2 captions are". */

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../../config/app-config';
+import { isUnexpectedFailure, requestLogLevel, statusSeen } from './request-log';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const ACCEPTABLE_ID = /^[\w.:-]{1,128}$/;
@@ -15,12 +16,11 @@ export function requestId(request: IncomingMessage, response: ServerResponse): s
   return id;
 }
 
-const PROBE_ROUTES = /^\/(health\/|metrics)/;
-
 /**
  * JSON logs with pino: one line per request (id, method, route, status, duration). Bodies are
- * never logged, so image bytes cannot leak into logs. Probe and scrape requests log at debug,
- * to keep the kubelet's polling out of the default output.
+ * never logged, so image bytes cannot leak into logs. The status logged is the one the client
+ * saw (499 for a client that left); levels follow requestLogLevel (probes at debug, expected
+ * refusals without a stack).
  */
 @Module({})
 export class LoggingModule {
@@ -32,15 +32,14 @@ export class LoggingModule {
           pinoHttp: {
             level: config.logLevel,
             genReqId: requestId,
-            customLogLevel: (request, response, error) => {
-              if (error || response.statusCode >= 500) return 'error';
-              if (PROBE_ROUTES.test(request.url ?? '')) return 'debug';
-              return response.statusCode >= 400 ? 'warn' : 'info';
-            },
+            customLogLevel: (request, response, error) => requestLogLevel(request, response, error),
             customSuccessMessage: (request, response, ms) =>
-              `${request.method} ${request.url} ${response.statusCode} ${Math.round(ms)}ms`,
+              `${request.method} ${request.url} ${statusSeen(response)} ${Math.round(ms)}ms`,
             customErrorMessage: (request, response) =>
-              `${request.method} ${request.url} ${response.statusCode}`,
+              `${request.method} ${request.url} ${statusSeen(response)}`,
+            // pino-http attaches a synthetic error to every 5xx; an expected refusal keeps none.
+            customErrorObject: (_request, response, _error, value: Record<string, unknown>) =>
+              isUnexpectedFailure(response) ? value : { ...value, err: undefined },
             serializers: {
               req: (req: {
                 id: string;
@@ -54,7 +53,7 @@ export class LoggingModule {
                 content_type: req.headers['content-type'],
                 content_length: req.headers['content-length'],
               }),
-              res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+              res: (res: { raw: ServerResponse }) => ({ status: statusSeen(res.raw) }),
             },
           },
         }),

@@ -4,6 +4,7 @@
  * either. The README lists them all.
  */
 export const PROBLEMS = {
+  bad_request: { status: 400, title: 'The HTTP request is malformed' },
   validation_failed: { status: 400, title: 'The request options are invalid' },
   missing_image: { status: 400, title: 'The request carries no image' },
   unsupported_option: { status: 400, title: 'The option is not supported' },
@@ -12,12 +13,16 @@ export const PROBLEMS = {
   not_found: { status: 404, title: 'No such resource' },
   model_not_found: { status: 404, title: 'This service does not serve that model' },
   method_not_allowed: { status: 405, title: 'The method is not allowed on this resource' },
+  upload_timeout: { status: 408, title: 'The request did not arrive in time' },
   payload_too_large: { status: 413, title: 'The upload is larger than allowed' },
-  image_too_large: { status: 413, title: 'The image has more pixels than allowed' },
+  image_too_large: { status: 413, title: 'The image is larger than allowed' },
   unsupported_media_type: { status: 415, title: 'The image format is not supported' },
+  expectation_failed: { status: 417, title: 'The Expect header cannot be met' },
   invalid_image: { status: 422, title: 'The image cannot be decoded' },
   url_fetch_failed: { status: 422, title: 'The image URL could not be fetched' },
   queue_full: { status: 429, title: 'Too many requests are waiting' },
+  intake_full: { status: 429, title: 'Too many uploads are being received or decoded' },
+  headers_too_large: { status: 431, title: 'The request headers are too large' },
   // nginx's convention for a client that left before its answer; nobody reads this response, but
   // logs and metrics show it instead of a 500.
   client_closed: { status: 499, title: 'The client closed the connection' },

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { createServer, Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -8,8 +16,11 @@ import { TINY_MODEL } from '../../../../test/support/fixtures';
 import {
   MODEL_MANIFEST,
   ModelUnavailableError,
+  assertModelAvailable,
   cachedModelDir,
   downloadModel,
+  insideGitCheckout,
+  preparedGraphsTarget,
   requiredFiles,
   resolveModelDir,
 } from './model-store';
@@ -102,7 +113,8 @@ describe('model store', () => {
         ),
       ).rejects.toThrow(/sha256 .* != /);
       expect(existsSync(join(dir, 'onnx', 'encoder_model_quantized.onnx'))).toBe(false);
-      expect(readdirSync(join(dir, 'onnx')).filter((f) => f.endsWith('.part'))).toEqual([]);
+      // no .part file, and the onnx/ folder it emptied is gone too
+      expect(existsSync(join(dir, 'onnx'))).toBe(false);
     } finally {
       hub.server.close();
     }
@@ -198,5 +210,91 @@ describe('model store', () => {
     await expect(resolveModelDir(source, 'q8', () => undefined)).rejects.toThrow(
       /MODEL_REVISION is not set/,
     );
+  });
+
+  it('says that a MODEL_DIR which does not exist does not exist, instead of listing its files', () => {
+    const source = {
+      modelId: 'x/y',
+      hubUrl: 'http://127.0.0.1:9',
+      cacheDir: dir,
+      allowRemote: false,
+    };
+    expect(() =>
+      assertModelAvailable({ ...source, localDir: join(dir, 'nonexistent') }, 'q8'),
+    ).toThrow(/^MODEL_DIR=.*nonexistent: the folder does not exist; point it at a model folder/);
+    writeFileSync(join(dir, 'a-file'), 'x');
+    expect(() => assertModelAvailable({ ...source, localDir: join(dir, 'a-file') }, 'q8')).toThrow(
+      /a-file is a file, not a folder/,
+    );
+  });
+
+  it('checks availability without the network: a missing cache entry is fine only when downloads are allowed', () => {
+    const source = {
+      modelId: 'Xenova/tiny',
+      revision: REVISION,
+      hubUrl: 'http://127.0.0.1:9',
+      cacheDir: dir,
+    };
+    expect(() => assertModelAvailable({ ...source, allowRemote: false }, 'q8')).toThrow(
+      /is not in .*npm run model:pull/,
+    );
+    expect(() => assertModelAvailable({ ...source, allowRemote: true }, 'q8')).not.toThrow();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('offline, says what to do instead and leaves no empty folders in the cache', async () => {
+    const target = cachedModelDir(dir, 'Xenova/tiny', REVISION);
+    // A port nobody listens on (fetch refuses some well-known ports such as 9 outright).
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const hubUrl = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
+    await new Promise((r) => probe.close(r));
+    await expect(
+      downloadModel(
+        { modelId: 'Xenova/tiny', revision: REVISION, hubUrl },
+        target,
+        requiredFiles(['q8']),
+        () => undefined,
+      ),
+    ).rejects.toThrow(
+      /^cannot reach the model hub http:\/\/127\.0\.0\.1:\d+ \(fetch failed: ECONNREFUSED;.*npm run model:prepare -- --dir <folder>.*MODEL_DIR=<folder>/,
+    );
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  describe('where graphs prepared at boot go', () => {
+    it('beside a writable model folder outside any checkout', async () => {
+      const model = join(dir, 'model');
+      mkdirSync(model);
+      expect(insideGitCheckout(model)).toBe(false);
+      await expect(
+        preparedGraphsTarget(model, join(model, 'optimized'), join(dir, 'cache', 'x'), dir),
+      ).resolves.toBe(join(model, 'optimized'));
+    });
+
+    it('into the cache when the model folder is part of a git checkout (the committed fixtures)', async () => {
+      expect(insideGitCheckout(TINY_MODEL)).toBe(true);
+      const inCache = join(dir, 'cache', 'optimized', 'abc', 'q8');
+      await expect(
+        preparedGraphsTarget(TINY_MODEL, join(TINY_MODEL, 'optimized', 'q8'), inCache, dir),
+      ).resolves.toBe(inCache);
+      expect(existsSync(inCache)).toBe(true);
+    });
+
+    it('names MODEL_CACHE_DIR when the cache cannot be written', async () => {
+      // A file where a folder should be: unwritable even for root, who ignores permission bits.
+      writeFileSync(join(dir, 'blocked'), 'x');
+      const cacheDir = join(dir, 'blocked', 'cache');
+      await expect(
+        preparedGraphsTarget(
+          TINY_MODEL,
+          join(TINY_MODEL, 'optimized'),
+          join(cacheDir, 'o'),
+          cacheDir,
+        ),
+      ).rejects.toThrow(
+        /MODEL_CACHE_DIR=.*blocked\/cache is not writable \(ENOTDIR\); set MODEL_CACHE_DIR to a writable folder/,
+      );
+    });
   });
 });

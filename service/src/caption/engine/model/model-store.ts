@@ -7,9 +7,9 @@
  * every large file against the hub's LFS hash, atomic per-file writes and progress logs.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { constants, createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { access, mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, parse, resolve } from 'node:path';
 import { Readable, Transform, TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MODEL_JSON_FILES, ModelDtype, onnxFileName } from './model-spec';
@@ -26,6 +26,25 @@ export interface ModelSource {
   allowRemote: boolean;
   /** Set: use this folder and nothing else. */
   localDir?: string;
+}
+
+/** The source the service's model settings (MODEL_* variables) describe. */
+export function modelSourceOf(model: {
+  id: string;
+  revision?: string;
+  hubUrl: string;
+  cacheDir: string;
+  allowRemote: boolean;
+  dir?: string;
+}): ModelSource {
+  return {
+    modelId: model.id,
+    revision: model.revision,
+    hubUrl: model.hubUrl,
+    cacheDir: model.cacheDir,
+    allowRemote: model.allowRemote,
+    localDir: model.dir,
+  };
 }
 
 export interface ModelManifest {
@@ -61,21 +80,35 @@ export function recordedRevision(dir: string): string | undefined {
   }
 }
 
-/** Resolves the folder to load, downloading into the cache only when allowed. */
-export async function resolveModelDir(
-  source: ModelSource,
-  dtype: ModelDtype,
-  log: (m: string) => void,
-): Promise<string> {
+/**
+ * Checks, without touching the network, that the model can be had: MODEL_DIR is a folder with
+ * every file, or the cache holds the pinned revision, or a download is allowed. Throws a
+ * ModelUnavailableError saying what to do; main() calls it before the server says anything, so a
+ * missing model is one line and never looks like a started service.
+ */
+export function assertModelAvailable(source: ModelSource, dtype: ModelDtype): void {
+  locate(source, dtype);
+}
+
+function locate(source: ModelSource, dtype: ModelDtype): { dir: string; missing: string[] } {
   const files = requiredFiles([dtype]);
   if (source.localDir) {
+    const kind = statSync(source.localDir, { throwIfNoEntry: false });
+    if (!kind) {
+      throw new ModelUnavailableError(
+        `MODEL_DIR=${source.localDir}: the folder does not exist; point it at a model folder in the transformers.js layout`,
+      );
+    }
+    if (!kind.isDirectory()) {
+      throw new ModelUnavailableError(`MODEL_DIR=${source.localDir} is a file, not a folder`);
+    }
     const missing = missingFiles(source.localDir, files);
     if (missing.length) {
       throw new ModelUnavailableError(
         `MODEL_DIR=${source.localDir} lacks ${missing.join(', ')}; point it at a folder in the transformers.js layout`,
       );
     }
-    return source.localDir;
+    return { dir: source.localDir, missing };
   }
   if (!source.revision) {
     throw new ModelUnavailableError(
@@ -84,15 +117,73 @@ export async function resolveModelDir(
   }
   const dir = cachedModelDir(source.cacheDir, source.modelId, source.revision);
   const missing = missingFiles(dir, files);
-  if (missing.length === 0) return dir;
-  if (!source.allowRemote) {
+  if (missing.length && !source.allowRemote) {
     throw new ModelUnavailableError(
       `model ${source.modelId}@${source.revision} (${dtype}) is not in ${dir}: run \`npm run model:pull\`, ` +
         `or set MODEL_DIR to a local model folder, or ALLOW_REMOTE_MODELS=true to download at boot`,
     );
   }
-  await downloadModel({ ...source, revision: source.revision }, dir, files, log);
+  return { dir, missing };
+}
+
+/** Resolves the folder to load, downloading into the cache only when allowed. */
+export async function resolveModelDir(
+  source: ModelSource,
+  dtype: ModelDtype,
+  log: (m: string) => void,
+): Promise<string> {
+  const { dir, missing } = locate(source, dtype);
+  if (missing.length === 0) return dir;
+  await downloadModel({ ...source, revision: source.revision! }, dir, requiredFiles([dtype]), log);
   return dir;
+}
+
+/**
+ * Where optimized graphs prepared at boot go: beside the model when its folder is writable and
+ * not part of a git checkout, else the cache. A checkout's committed fixtures must stay as
+ * committed (`npm start` on the tiny test model used to write its optimized/ folder, which a
+ * later test then found prepared). Checks that the cache can be written, naming MODEL_CACHE_DIR
+ * when it cannot, instead of a bare EACCES on some parent folder.
+ */
+export async function preparedGraphsTarget(
+  modelDir: string,
+  besideModel: string,
+  inCache: string,
+  cacheDir: string,
+): Promise<string> {
+  if ((await isWritable(modelDir)) && !insideGitCheckout(modelDir)) return besideModel;
+  try {
+    await mkdir(inCache, { recursive: true });
+    await access(inCache, constants.W_OK);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ModelUnavailableError(
+      `cannot write the optimized graphs for ${modelDir}: the model folder is read-only or part of a ` +
+        `checkout, and the cache MODEL_CACHE_DIR=${cacheDir} is not writable (${reason}); set ` +
+        `MODEL_CACHE_DIR to a writable folder, or prepare the model once with \`npm run model:prepare -- --dir <copy>\``,
+    );
+  }
+  return inCache;
+}
+
+/** A `.git` entry (folder, or file for worktrees) in the folder or any parent. */
+export function insideGitCheckout(dir: string): boolean {
+  let at = resolve(dir);
+  const { root } = parse(at);
+  for (;;) {
+    if (existsSync(join(at, '.git'))) return true;
+    if (at === root) return false;
+    at = dirname(at);
+  }
+}
+
+async function isWritable(dir: string): Promise<boolean> {
+  try {
+    await access(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface DownloadOptions {
@@ -115,9 +206,16 @@ export async function downloadModel(
     revision: options.revision,
     files: {},
   };
-  await mkdir(dir, { recursive: true });
-  for (const file of files) {
-    manifest.files[file] = await downloadFile(options, dir, file, log);
+  // The first folder this call creates: on failure, folders left empty are removed from there
+  // down, so an offline attempt leaves no empty model folder that looks like a half download.
+  const created = await mkdir(dir, { recursive: true });
+  try {
+    for (const file of files) {
+      manifest.files[file] = await downloadFile(options, dir, file, log);
+    }
+  } catch (error) {
+    await removeEmptyFolders(created ?? dir, created === undefined);
+    throw error;
   }
   await writeFile(join(dir, MODEL_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
   log(`model ${options.modelId}@${options.revision}: ${files.length} files checked in ${dir}`);
@@ -138,7 +236,7 @@ async function downloadFile(
     url,
     { method: 'HEAD', redirect: 'manual' },
     stallMs,
-    `HEAD ${url}`,
+    options.hubUrl,
   );
   if (head.status >= 400) throw new ModelUnavailableError(`${url}: HTTP ${head.status}`);
   const commit = head.headers.get('x-repo-commit');
@@ -157,7 +255,7 @@ async function downloadFile(
   const response = await fetch(url, { signal: controller.signal, redirect: 'follow' }).catch(
     (error: Error) => {
       clearTimeout(stall);
-      throw new ModelUnavailableError(`${url}: ${error.message}`);
+      throw unreachable(options.hubUrl, url, error);
     },
   );
   if (!response.ok || !response.body) {
@@ -221,13 +319,37 @@ async function fetchWithTimeout(
   url: string,
   init: RequestInit,
   ms: number,
-  what: string,
+  hubUrl: string,
 ): Promise<Response> {
   try {
     return await fetch(url, { ...init, signal: AbortSignal.timeout(ms) });
   } catch (error) {
-    throw new ModelUnavailableError(`${what}: ${(error as Error).message}`);
+    throw unreachable(hubUrl, url, error as Error);
   }
+}
+
+/**
+ * The hub could not be reached at all (no network, DNS, refused, timed out). fetch() says only
+ * "fetch failed"; the reason is in its cause. Names what to do on a machine without the hub.
+ */
+function unreachable(hubUrl: string, url: string, error: Error): ModelUnavailableError {
+  const cause = error.cause as { code?: string; message?: string } | undefined;
+  const reason = [error.message, cause?.code ?? cause?.message].filter(Boolean).join(': ');
+  return new ModelUnavailableError(
+    `cannot reach the model hub ${hubUrl} (${reason}; ${url}). Without the hub: copy the model ` +
+      `folder from a machine that has it, then \`npm run model:prepare -- --dir <folder>\` and ` +
+      `start with MODEL_DIR=<folder>; or set MODEL_HUB_URL to a mirror you can reach`,
+  );
+}
+
+/** Removes the folders below `top` that hold no file (deepest first), and `top` unless kept. */
+async function removeEmptyFolders(top: string, keepTop = false): Promise<void> {
+  const entries = await readdir(top, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (entry.isDirectory()) await removeEmptyFolders(join(top, entry.name));
+  }
+  // ENOTEMPTY when a file is left: keep it and its parents.
+  if (!keepTop) await rmdir(top).catch(() => undefined);
 }
 
 /** A pass-through stream that shows each chunk to a callback. */

@@ -1,25 +1,24 @@
 import * as ort from 'onnxruntime-node';
+import { Verification } from '../prepared-model';
 import { argmax } from '../decoding/logits-processors';
 import { ModelSpec } from '../model/model-spec';
 import { decodeModel } from './onnx-proto';
-import { optimizeDecoder } from './pass-pipeline';
+import { DecoderVariant, optimizeDecoder } from './pass-pipeline';
 import {
   BEAM_INDEX_INPUT,
+  CACHE_LENGTH_INPUT,
   ENCODER_SHAPE_INPUT,
   ENCODER_STATE_INPUT,
   INPUT_IDS,
   LOGITS_OUTPUT,
   PAST_PREFIX,
+  POSITION_IDS_INPUT,
   PRESENT_PREFIX,
   USE_CACHE_BRANCH,
   cacheNames,
 } from './tensor-names';
 
-export interface Equivalence {
-  batch: number;
-  steps: number;
-  maxAbsLogitDiff: number;
-}
+export type Equivalence = Verification;
 
 /**
  * The equivalence proof on a stock decoder file: optimize it and compare the optimized pair with
@@ -29,8 +28,9 @@ export async function proveAgainstStock(
   stockBytes: Uint8Array,
   spec: ModelSpec,
   run: { batch: number; steps: number },
+  variant: DecoderVariant = {},
 ): Promise<Equivalence> {
-  const optimized = await optimizeDecoder(decodeModel(stockBytes, 'stock decoder'));
+  const optimized = await optimizeDecoder(decodeModel(stockBytes, 'stock decoder'), spec, variant);
   return compareDecoders(stockBytes, optimized.onceBytes, optimized.stepBytes, spec, run);
 }
 
@@ -77,6 +77,8 @@ export async function compareDecoders(
     }
     let tokens = new Array<number>(batch).fill(spec.decoderStartTokenId);
     let maxDiff = 0;
+    let maxLogit = 0;
+    let agreeing = 0;
     for (let s = 0; s < steps; s++) {
       const inputIds = new ort.Tensor('int64', BigInt64Array.from(tokens.map(BigInt)), [batch, 1]);
       const stockFeeds: Record<string, ort.Tensor> = {
@@ -96,6 +98,14 @@ export async function compareDecoders(
           [batch],
         );
       }
+      if (step.inputNames.includes(POSITION_IDS_INPUT)) {
+        ourFeeds[POSITION_IDS_INPUT] = new ort.Tensor(
+          'int64',
+          new BigInt64Array(batch).fill(BigInt(s)),
+          [batch, 1],
+        );
+        ourFeeds[CACHE_LENGTH_INPUT] = new ort.Tensor('int64', BigInt64Array.of(BigInt(s)), [1]);
+      }
       if (step.inputNames.includes(ENCODER_SHAPE_INPUT)) {
         ourFeeds[ENCODER_SHAPE_INPUT] = new ort.Tensor(
           'int64',
@@ -107,14 +117,27 @@ export async function compareDecoders(
       const b = await step.run(ourFeeds);
       const la = a[LOGITS_OUTPUT].data as Float32Array;
       const lb = b[LOGITS_OUTPUT].data as Float32Array;
-      for (let i = 0; i < la.length; i++) maxDiff = Math.max(maxDiff, Math.abs(la[i] - lb[i]));
+      for (let i = 0; i < la.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(la[i] - lb[i]));
+        maxLogit = Math.max(maxLogit, Math.abs(la[i]));
+      }
+      const vocab = spec.vocabSize;
+      for (let r = 0; r < batch; r++) {
+        const row = (l: Float32Array) => l.subarray(r * vocab, (r + 1) * vocab);
+        if (argmax(row(la)) === argmax(row(lb))) agreeing++;
+      }
       stockPast = presentsAsPast(a);
       ourPast = presentsAsPast(b);
       // Both continue with the stock graph's choices, so they stay on the same path.
-      const vocab = spec.vocabSize;
       tokens = tokens.map((_, r) => argmax(la.subarray(r * vocab, (r + 1) * vocab)));
     }
-    return { batch, steps, maxAbsLogitDiff: maxDiff };
+    return {
+      batch,
+      steps,
+      maxAbsLogitDiff: maxDiff,
+      maxAbsLogit: maxLogit,
+      argmaxAgreement: agreeing / (batch * steps),
+    };
   } finally {
     await Promise.all([stock.release(), once.release(), step.release()]);
   }

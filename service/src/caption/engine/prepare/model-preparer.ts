@@ -7,11 +7,14 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelDtype, readModelSpec } from '../model/model-spec';
-import { PreparedManifest, PreparedModel } from '../prepared-model';
+import { preparedGraphsTarget } from '../model/model-store';
+import { PreparedManifest, PreparedModel, StepVariant } from '../prepared-model';
 import { compareDecoders } from './decoder-equivalence';
 import { decodeModel } from './onnx-proto';
-import { optimizeDecoder, signedEncoder } from './pass-pipeline';
+import { DecoderVariant, optimizeDecoder, signedEncoder } from './pass-pipeline';
+import { cpuHasVnni } from './cpu-features';
 import {
+  FAST_STEP_FILE,
   ONCE_FILE,
   PREPARED_FORMAT,
   STEP_FILE,
@@ -21,7 +24,6 @@ import {
   findByHash,
   findQuickly,
   fingerprintOf,
-  isWritable,
   preparedModel,
   sourceFiles,
   writePrepared,
@@ -30,8 +32,18 @@ import {
 export { proveAgainstStock } from './decoder-equivalence';
 export { sourceFiles } from './prepared-cache';
 
-/** The optimized graphs must reproduce the stock decoder's logits within this. */
+/** The exact graphs must reproduce the stock decoder's logits within this. */
 export const LOGIT_TOLERANCE = 1e-4;
+/**
+ * The fast step may differ from the stock logits by at most this fraction of their largest
+ * magnitude; a layout mistake in the int8 head would give differences of the logits' own size.
+ */
+export const FAST_LOGIT_TOLERANCE = 0.05;
+
+/** The fast variant of a q8 step: the int8 LM head on the kernel measured fastest (README). */
+export function fastVariant(): DecoderVariant {
+  return { int8Head: { kernel: 'dynamic-quantize-matmul', signedWeights: cpuHasVnni() } };
+}
 
 export type Log = (message: string) => void;
 
@@ -52,7 +64,7 @@ export async function findOrPrepare(
     const found = await findByHash(dir, modelDir, dtype, hashed);
     if (found) return found;
   }
-  const target = (await isWritable(modelDir)) ? besideModel : inCache;
+  const target = await preparedGraphsTarget(modelDir, besideModel, inCache, fallbackCacheDir);
   log(`optimized graphs for ${dtype} not found; preparing them into ${target}`);
   return prepareModel(modelDir, dtype, target, log, hashed);
 }
@@ -70,11 +82,12 @@ export async function prepareModel(
   const sources = knownSources ?? (await describeSources(modelDir, names));
   const started = Date.now();
   const decoderBytes = await readFile(join(modelDir, names.decoder));
-  const optimized = await optimizeDecoder(decodeModel(decoderBytes, names.decoder));
+  const optimized = await optimizeDecoder(decodeModel(decoderBytes, names.decoder), spec);
   const { onceBytes, stepBytes, hoisted } = optimized;
   log(
     `split ${names.decoder}: ${optimized.hoistedNodes} nodes run once per image, ` +
-      `${hoisted.length} values hoisted, ${optimized.folded} weight transforms folded (${Date.now() - started} ms)`,
+      `${hoisted.length} values hoisted, ${optimized.folded} weight transforms folded, ` +
+      `${optimized.shapeNodesFolded} shape nodes folded (${Date.now() - started} ms)`,
   );
   const verification = await compareDecoders(decoderBytes, onceBytes, stepBytes, spec, {
     batch: 2,
@@ -88,6 +101,7 @@ export async function prepareModel(
   log(
     `verified: max |logit diff| ${verification.maxAbsLogitDiff} over ${verification.steps} steps`,
   );
+  const fast = dtype === 'q8' ? await prepareFastStep(decoderBytes, spec, log) : undefined;
   const vnniEncoder =
     dtype === 'q8' ? await signedEncoder(join(modelDir, names.encoder)) : undefined;
   const manifest: PreparedManifest = {
@@ -103,6 +117,7 @@ export async function prepareModel(
       ? { vnniEncoder: { file: VNNI_ENCODER_FILE, weights: vnniEncoder.weights } }
       : {}),
     verification,
+    ...(fast ? { fastStep: fast.variant } : {}),
     fingerprint: fingerprintOf(sources),
   };
   await mkdir(outDir, { recursive: true });
@@ -111,9 +126,50 @@ export async function prepareModel(
     {
       [ONCE_FILE]: onceBytes,
       [STEP_FILE]: stepBytes,
+      ...(fast ? { [FAST_STEP_FILE]: fast.bytes } : {}),
       ...(vnniEncoder ? { [VNNI_ENCODER_FILE]: vnniEncoder.bytes } : {}),
     },
     manifest,
   );
   return preparedModel(modelDir, dtype, outDir, manifest);
+}
+
+/** The fast step graph of a q8 decoder, proven against the stock one (same run as the exact). */
+async function prepareFastStep(
+  decoderBytes: Uint8Array,
+  spec: ReturnType<typeof readModelSpec>,
+  log: Log,
+): Promise<{ bytes: Uint8Array; variant: StepVariant }> {
+  const variant = fastVariant();
+  const optimized = await optimizeDecoder(
+    decodeModel(decoderBytes, 'stock decoder'),
+    spec,
+    variant,
+  );
+  const verification = await compareDecoders(
+    decoderBytes,
+    optimized.onceBytes,
+    optimized.stepBytes,
+    spec,
+    { batch: 2, steps: 4 },
+  );
+  const bound = FAST_LOGIT_TOLERANCE * verification.maxAbsLogit;
+  if (!(verification.maxAbsLogitDiff <= bound)) {
+    throw new Error(
+      `the int8 LM head differs from the stock decoder by ${verification.maxAbsLogitDiff} (> ${bound})`,
+    );
+  }
+  log(
+    `fast step (int8 LM head): max |logit diff| ${verification.maxAbsLogitDiff.toPrecision(3)} ` +
+      `of max |logit| ${verification.maxAbsLogit.toPrecision(3)}, same top token in ` +
+      `${(100 * verification.argmaxAgreement).toFixed(0)}% of steps`,
+  );
+  return {
+    bytes: optimized.stepBytes,
+    variant: {
+      file: FAST_STEP_FILE,
+      change: `int8 LM head (${variant.int8Head!.kernel})`,
+      verification,
+    },
+  };
 }

@@ -145,6 +145,19 @@ export function tensorValues(tensor: Tensor): TypedArray {
   }
 }
 
+/** The values of an int64 initializer (shapes, indices, axes) as numbers. */
+export function int64Values(tensor: Tensor): number[] {
+  if (tensor.dataType !== DataType.INT64) {
+    throw new Error(`initializer ${tensor.name}: expected int64, got data type ${tensor.dataType}`);
+  }
+  const count = dims(tensor).reduce((a, b) => a * b, 1);
+  const raw = tensor.rawData;
+  if (raw && raw.length) {
+    return Array.from(new BigInt64Array(copyBytes(raw).buffer, 0, count), Number);
+  }
+  return (tensor as Tensor & { int64Data?: (number | Long)[] }).int64Data?.map(Number) ?? [];
+}
+
 function copyBytes(raw: Uint8Array): Uint8Array {
   const out = new Uint8Array(raw.length);
   out.set(raw);

@@ -18,7 +18,7 @@ describe.each(['fp32', 'q8'] as ModelDtype[])('pass pipeline on the tiny %s deco
   const stockBytes = readFileSync(join(TINY_MODEL, onnxFileName('decoder_model_merged', dtype)));
 
   it('applies every pass the runtime relies on', async () => {
-    const optimized = await optimizeDecoder(decodeModel(stockBytes, dtype));
+    const optimized = await optimizeDecoder(decodeModel(stockBytes, dtype), spec);
     expect(optimized.hoistedPerImage).toBe(true);
     expect(optimized.stepReadsEncoderShape).toBe(true);
     expect(optimized.hoisted).toHaveLength(2 * spec.decoderLayers);

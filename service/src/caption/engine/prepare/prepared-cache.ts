@@ -2,6 +2,7 @@
  * The prepared graphs on disk, beside the model or in the cache folder:
  *   <dir>/decoder_once.onnx      encoder states -> cross-attention keys/values (once per image)
  *   <dir>/decoder_step.onnx      one token step reading those keys/values
+ *   <dir>/decoder_step_fast.onnx q8: the step with its LM head on int8 weights (not exact)
  *   <dir>/encoder_vnni.onnx      q8 on VNNI CPUs: the encoder with int8 weights
  *   <dir>/manifest.json          sources, hoisted values, verification result (written last)
  * A set is valid for a model when its manifest names the same source files: by size and mtime at
@@ -17,11 +18,12 @@ import { PreparedManifest, PreparedModel, SourceFile } from '../prepared-model';
 import { cpuHasVnni } from './cpu-features';
 
 /** Bumped whenever the passes change what they write, so older sets are prepared again. */
-export const PREPARED_FORMAT = 6;
+export const PREPARED_FORMAT = 9;
 
 export const ONCE_FILE = 'decoder_once.onnx';
 export const STEP_FILE = 'decoder_step.onnx';
 export const VNNI_ENCODER_FILE = 'encoder_vnni.onnx';
+export const FAST_STEP_FILE = 'decoder_step_fast.onnx';
 const MANIFEST_FILE = 'manifest.json';
 
 export type Sources = { encoder: SourceFile; decoder: SourceFile };
@@ -76,6 +78,7 @@ export function preparedModel(
     encoderToLoad: vnni ?? encoderPath,
     oncePath: join(dir, ONCE_FILE),
     stepPath: join(dir, STEP_FILE),
+    ...(manifest.fastStep ? { fastStepPath: join(dir, manifest.fastStep.file) } : {}),
     manifest,
   };
 }
@@ -106,7 +109,8 @@ async function readValidManifest(
     return null;
   }
   if (manifest.format !== PREPARED_FORMAT) return null;
-  if (!existsSync(join(dir, ONCE_FILE)) || !existsSync(join(dir, STEP_FILE))) return null;
+  const files = [ONCE_FILE, STEP_FILE, ...(manifest.fastStep ? [manifest.fastStep.file] : [])];
+  if (!files.every((file) => existsSync(join(dir, file)))) return null;
   for (const key of ['encoder', 'decoder'] as const) {
     const recorded = manifest.sources[key];
     if (recorded.file !== names[key]) return null;

@@ -19,6 +19,13 @@ export const PRESENT_PREFIX = 'present.';
 export const ENCODER_SHAPE_INPUT = 'encoder_hidden_states_shape';
 /** Added by reorderPastInGraph: row r of the step continues row beam_index[r] of the cache. */
 export const BEAM_INDEX_INPUT = 'beam_index';
+/**
+ * Added by rowsAtOwnPositions: each row's own position (its tokens so far), [rows, 1] int64;
+ * the step writes the row's new key/value at that index of the cache and masks what lies beyond.
+ */
+export const POSITION_IDS_INPUT = 'position_ids';
+/** Added by rowsAtOwnPositions: how much of the fed cache is kept (the longest row's), [1] int64. */
+export const CACHE_LENGTH_INPUT = 'cache_length';
 /** Added by addLogSoftmaxOutput: log_softmax(logits) over the vocabulary, fp32. */
 export const LOG_PROBS_OUTPUT = 'log_probs';
 

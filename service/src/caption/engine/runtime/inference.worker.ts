@@ -1,17 +1,17 @@
 /**
- * Inference worker thread: owns the ONNX Runtime sessions and the tokenizer, runs one batch at
- * a time, and never shares the HTTP thread's event loop, so health checks and metrics answer
- * while it computes.
+ * Inference worker thread: owns the ONNX Runtime sessions and the tokenizer, runs the decode
+ * loop (images join and leave between steps), and never shares the HTTP thread's event loop, so
+ * health checks and metrics answer while it computes.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Gpt2Decoder } from '../model/gpt2-decoder';
-import { optionsProblem } from '../decoding/sequence-search';
-import { normalizePixels } from '../model/pixels';
-import { generateBatch } from './batch-generator';
-import { OnnxCaptionModel, gatherRows } from './onnx-caption-model';
 import { EngineJob } from '../caption-engine';
+import { optionsProblem } from '../decoding/sequence-search';
+import { Gpt2Decoder } from '../model/gpt2-decoder';
+import { normalizePixels } from '../model/pixels';
+import { DecodeLoop } from './decode-loop';
+import { OnnxCaptionModel } from './onnx-caption-model';
 import { HostMessage, WorkerInit, WorkerMessage } from './worker-protocol';
 
 const port = parentPort;
@@ -22,7 +22,7 @@ const init = workerData as WorkerInit;
 /**
  * Every decoder step hands back new output buffers (scores, the grown key/value cache) and the
  * previous ones become garbage at once, tens of MB a step. V8 collects them only when its own
- * small heap asks for it, so resident memory would climb by hundreds of MB within one batch.
+ * small heap asks for it, so resident memory would climb by hundreds of MB within one caption.
  * A young-generation collection whenever the buffers outgrow a bound frees them (about 2 ms; a
  * full collection would take 25).
  */
@@ -32,22 +32,22 @@ const GARBAGE_BOUND_BYTES = 64 * 1024 * 1024;
 const boundGarbage = () => {
   if (process.memoryUsage().arrayBuffers > GARBAGE_BOUND_BYTES) collectGarbage({ type: 'minor' });
 };
-const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []) =>
-  port.postMessage(message, transfer);
+const send = (message: WorkerMessage) => port.postMessage(message);
 const cancelled = new Set<string>();
-const queue: EngineJob[][] = [];
+const early: EngineJob[] = [];
 let model: OnnxCaptionModel | undefined;
-let tokenizer: Gpt2Decoder | undefined;
+let loop: DecodeLoop | undefined;
 let running = false;
+let disposing = false;
 
 port.on('message', (message: HostMessage) => {
   switch (message.type) {
     case 'cancel':
       cancelled.add(message.id);
       return;
-    case 'batch':
-      queue.push(message.jobs);
-      void drain();
+    case 'jobs':
+      message.jobs.forEach(accept);
+      void drive();
       return;
     case 'dispose':
       void dispose();
@@ -63,9 +63,37 @@ port.on('message', (message: HostMessage) => {
   }
 });
 
+function accept(job: EngineJob): void {
+  if (!loop || !model) {
+    early.push(job);
+    return;
+  }
+  const problem = optionsProblem(job.options);
+  if (problem) {
+    send({ type: 'failed', ids: [job.id], message: problem });
+    return;
+  }
+  loop.add({ id: job.id, pixels: normalizePixels(job.rgb, model.spec), options: job.options });
+}
+
+/** Steps while there is work; a macrotask turn between steps lets 'job' and 'cancel' in. */
+async function drive(): Promise<void> {
+  if (running || !loop) return;
+  running = true;
+  try {
+    while (!loop.idle && !disposing) {
+      await loop.runOnce();
+      boundGarbage();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    running = false;
+  }
+}
+
 /** Releases the native sessions before the thread ends; terminating under them aborts the process. */
 async function dispose(): Promise<void> {
-  queue.length = 0;
+  disposing = true;
   while (running) await new Promise((resolve) => setTimeout(resolve, 5));
   await model?.release();
   model = undefined;
@@ -74,72 +102,36 @@ async function dispose(): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  model = await OnnxCaptionModel.load(init.prepared, init.threads);
-  tokenizer = Gpt2Decoder.fromModelDir(init.prepared.modelDir);
-  send({ type: 'ready' });
-}
-
-async function drain(): Promise<void> {
-  if (running || !model || !tokenizer) return;
-  running = true;
-  try {
-    for (let jobs = queue.shift(); jobs; jobs = queue.shift()) {
-      await runBatch(model, tokenizer, jobs);
-    }
-  } finally {
-    running = false;
-  }
-}
-
-async function runBatch(
-  loaded: OnnxCaptionModel,
-  words: Gpt2Decoder,
-  jobs: EngineJob[],
-): Promise<void> {
-  const live = jobs.filter((job) => {
-    const problem = optionsProblem(job.options);
-    if (problem) send({ type: 'failed', ids: [job.id], message: problem });
-    else if (cancelled.delete(job.id)) send({ type: 'cancelled', id: job.id });
-    else return true;
-    return false;
+  const loaded = await OnnxCaptionModel.load(init.prepared, {
+    threads: init.threads,
+    fidelity: init.fidelity,
+    spinning: init.spinning,
   });
-  try {
-    if (live.length > 0) {
-      const items = live.map((job) => ({
-        id: job.id,
-        pixels: normalizePixels(job.rgb, loaded.spec),
-        options: job.options,
-      }));
-      await generateBatch(
-        loaded,
-        items,
-        {
-          isCancelled: (id) => cancelled.has(id),
-          onCancelled: (id) => {
-            cancelled.delete(id);
-            send({ type: 'cancelled', id });
-          },
-          onResult: ({ id, sequences, ...timings }) => {
-            cancelled.delete(id);
-            const captions = sequences.map((s) => ({ ...s, text: words.decode(s.tokenIds) }));
-            send({ type: 'result', id, ...captions[0], sequences: captions, ...timings });
-          },
-          // A macrotask turn, so that queued 'cancel' messages are handled between steps.
-          yieldToEvents: () =>
-            new Promise((resolve) => {
-              boundGarbage();
-              setImmediate(resolve);
-            }),
-        },
-        gatherRows,
-      );
-    }
-  } catch (error) {
-    send({ type: 'failed', ids: live.map((j) => j.id), message: (error as Error).message });
-  } finally {
-    boundGarbage();
-    send({ type: 'batch-done', images: live.length });
-  }
+  const words = Gpt2Decoder.fromModelDir(init.prepared.modelDir);
+  model = loaded;
+  loop = new DecodeLoop(
+    loaded,
+    {
+      isCancelled: (id) => cancelled.has(id),
+      onCancelled: (id) => {
+        cancelled.delete(id);
+        send({ type: 'cancelled', id });
+      },
+      onFailed: (ids, error) => {
+        ids.forEach((id) => cancelled.delete(id));
+        send({ type: 'failed', ids, message: error.message });
+      },
+      onResult: ({ id, sequences, ...timings }) => {
+        cancelled.delete(id);
+        const captions = sequences.map((s) => ({ ...s, text: words.decode(s.tokenIds) }));
+        send({ type: 'result', id, ...captions[0], sequences: captions, ...timings });
+      },
+    },
+    { joinBudgetMs: init.joinBudgetMs },
+  );
+  send({ type: 'ready' });
+  early.splice(0).forEach(accept);
+  void drive();
 }
 
 start().catch((error: Error) => {

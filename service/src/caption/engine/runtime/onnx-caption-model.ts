@@ -1,18 +1,30 @@
 import * as ort from 'onnxruntime-node';
-import { ScoreKind, StepScores } from '../decoding/sequence-search';
+import { StepScores } from '../decoding/sequence-search';
 import { ModelSpec } from '../model/model-spec';
-import { PreparedModel } from '../prepared-model';
+import { Fidelity, PreparedModel } from '../prepared-model';
+import { StepInput } from './decode-loop';
 import {
   BEAM_INDEX_INPUT,
+  CACHE_LENGTH_INPUT,
   ENCODER_SHAPE_INPUT,
   ENCODER_STATE_INPUT,
   INPUT_IDS,
   LOGITS_OUTPUT,
   LOG_PROBS_OUTPUT,
+  POSITION_IDS_INPUT,
   cacheNames,
 } from '../prepare/tensor-names';
 
 export type TensorMap = Record<string, ort.Tensor>;
+
+export interface RuntimeOptions {
+  /** ONNX Runtime intra-op threads. */
+  threads: number;
+  /** Which step graph to run (default exact). */
+  fidelity?: Fidelity;
+  /** Let idle intra-op threads spin (ONNX Runtime's default, true). */
+  spinning?: boolean;
+}
 
 export interface StepOutput extends StepScores {
   presents: ort.Tensor[];
@@ -41,7 +53,8 @@ export class OnnxCaptionModel {
     this.headDim = spec.decoderHiddenSize / spec.decoderHeads;
   }
 
-  static async load(prepared: PreparedModel, threads: number): Promise<OnnxCaptionModel> {
+  static async load(prepared: PreparedModel, runtime: RuntimeOptions): Promise<OnnxCaptionModel> {
+    const { threads, fidelity = 'exact', spinning = true } = runtime;
     const options: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
@@ -51,10 +64,13 @@ export class OnnxCaptionModel {
       // here swing with batch size and step, so plain allocations keep resident memory far lower
       // (measured: -270 MB peak for a batch of 8 images x 4 beams) at no measurable speed cost.
       enableCpuMemArena: false,
+      // Idle intra-op threads spin before they sleep: faster hand-offs on a core of their own,
+      // CPU taken from everything else when cores are shared (see ENGINE_SPINNING).
+      extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
     };
     const encoder = await ort.InferenceSession.create(prepared.encoderToLoad, options);
     const once = await ort.InferenceSession.create(prepared.oncePath, options);
-    const step = await ort.InferenceSession.create(prepared.stepPath, options);
+    const step = await ort.InferenceSession.create(stepGraph(prepared, fidelity), options);
     return new OnnxCaptionModel(prepared, encoder, once, step);
   }
 
@@ -91,32 +107,27 @@ export class OnnxCaptionModel {
   }
 
   /** Runs one decoder step, fetching only the scores asked for (plus the new cache). */
-  async decodeStep(
-    inputIds: number[],
-    past: ort.Tensor[],
-    pastRows: number[],
-    hoisted: TensorMap,
-    want: Set<ScoreKind>,
-  ): Promise<StepOutput> {
-    const feeds: TensorMap = {
-      [INPUT_IDS]: new ort.Tensor(
+  async decodeStep(step: StepInput): Promise<StepOutput> {
+    const { inputIds, positions, past, pastRows, cacheLength, hoisted, want } = step;
+    const rows = inputIds.length;
+    const int64 = (values: number[], dims: number[]) =>
+      new ort.Tensor(
         'int64',
-        BigInt64Array.from(inputIds, (t) => BigInt(t)),
-        [inputIds.length, 1],
-      ),
+        BigInt64Array.from(values, (v) => BigInt(v)),
+        dims,
+      );
+    const feeds: TensorMap = {
+      [INPUT_IDS]: int64(inputIds, [rows, 1]),
       ...hoisted,
+      // Row r of this step continues row pastRows[r] of the cache (the graph gathers them).
+      [BEAM_INDEX_INPUT]: int64(pastRows, [rows]),
+      [POSITION_IDS_INPUT]: int64(positions, [rows, 1]),
+      [CACHE_LENGTH_INPUT]: int64([cacheLength], [1]),
     };
     this.pastNames.forEach((name, i) => (feeds[name] = past[i]));
-    // Row r of this step continues row pastRows[r] of the cache (the graph gathers them).
-    feeds[BEAM_INDEX_INPUT] = new ort.Tensor(
-      'int64',
-      BigInt64Array.from(pastRows, (r) => BigInt(r)),
-      [pastRows.length],
-    );
     if (this.stepReadsEncoderShape) {
       const { encoderSequenceLength, encoderHiddenSize } = this.spec;
-      const shape = [inputIds.length, encoderSequenceLength, encoderHiddenSize].map(BigInt);
-      feeds[ENCODER_SHAPE_INPUT] = new ort.Tensor('int64', BigInt64Array.from(shape), [3]);
+      feeds[ENCODER_SHAPE_INPUT] = int64([rows, encoderSequenceLength, encoderHiddenSize], [3]);
     }
     const fetches = [...this.presentNames];
     if (want.has('logits')) fetches.push(LOGITS_OUTPUT);
@@ -148,13 +159,13 @@ export class OnnxCaptionModel {
   }
 }
 
-/** Builds a tensor whose row i is row `rows[i]` of `source` (dim 0 is the batch). */
-export function gatherRows(source: ort.Tensor, rows: number[]): ort.Tensor {
-  const rowSize = source.dims.slice(1).reduce((a, b) => a * b, 1);
-  const data = source.data as Float32Array;
-  const isIdentity = rows.length === source.dims[0] && rows.every((r, i) => r === i);
-  if (isIdentity) return source;
-  const out = new Float32Array(rows.length * rowSize);
-  rows.forEach((r, i) => out.set(data.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize));
-  return new ort.Tensor(source.type as 'float32', out, [rows.length, ...source.dims.slice(1)]);
+/** The step graph for a fidelity: fp32 has only the exact one; q8 must have its fast one. */
+export function stepGraph(prepared: PreparedModel, fidelity: Fidelity): string {
+  if (fidelity === 'exact' || prepared.dtype === 'fp32') return prepared.stepPath;
+  if (!prepared.fastStepPath) {
+    throw new Error(
+      'ENGINE_FIDELITY=fast needs the int8 LM head step graph, which preparation did not make for this model',
+    );
+  }
+  return prepared.fastStepPath;
 }

@@ -1,7 +1,9 @@
 /**
  * Token-for-token parity with PyTorch `generate` on the same weights, through the real
- * preparation (graph split) and the real decoding loop. The golden ids were written by
- * tools/golden/make_golden.py from the reference 224x224 images used here.
+ * preparation (graph split) and the real decode loop: each image alone, all together, mixing
+ * settings, and joining a running batch at later steps (continuous batching must not change a
+ * single token). The golden ids were written by tools/golden/make_golden.py from the reference
+ * 224x224 images used here.
  */
 import { rmSync } from 'node:fs';
 import {
@@ -14,9 +16,9 @@ import {
 } from '../../../../test/support/fixtures';
 import { DecodingOptions } from '../decoding/decoding-options';
 import { normalizePixels } from '../model/pixels';
-import { BatchItem, ItemResult, generateBatch } from './batch-generator';
 import { prepareModel } from '../prepare/model-preparer';
-import { OnnxCaptionModel, gatherRows } from './onnx-caption-model';
+import { DecodeLoop, ItemResult, LoopItem } from './decode-loop';
+import { OnnxCaptionModel } from './onnx-caption-model';
 
 function toOptions(hf: Record<string, number | boolean | string>): DecodingOptions {
   const maxNew =
@@ -51,30 +53,53 @@ function expectConfidences(actual: number[], expected: number[]): void {
   actual.forEach((c, i) => expect(Math.abs(c - expected[i]) / expected[i]).toBeLessThan(1e-5));
 }
 
+interface Run {
+  /** Items and the step before which they join (0: from the start). */
+  items: { item: LoopItem; joinAt?: number }[];
+  /** Cancels an item before this step. */
+  cancelAt?: { id: string; step: number }[];
+  joinBudgetMs?: number;
+}
+
+/** Drives a decode loop over `items`, adding each at its step, and collects the results. */
+async function drive(
+  model: OnnxCaptionModel,
+  run: Run,
+): Promise<{ results: Map<string, ItemResult>; cancelled: string[]; steps: number }> {
+  const results = new Map<string, ItemResult>();
+  const cancelled: string[] = [];
+  let step = 0;
+  const loop = new DecodeLoop(
+    model,
+    {
+      isCancelled: (id) => (run.cancelAt ?? []).some((c) => c.id === id && step >= c.step),
+      onResult: (r) => results.set(r.id, r),
+      onCancelled: (id) => cancelled.push(id),
+      onFailed: (_ids, error) => {
+        throw error;
+      },
+    },
+    { joinBudgetMs: run.joinBudgetMs ?? 1e9 },
+  );
+  const pending = [...run.items];
+  while (pending.length > 0 || !loop.idle) {
+    for (const { item } of pending.filter((p) => (p.joinAt ?? 0) <= step)) loop.add(item);
+    pending.splice(0, pending.length, ...pending.filter((p) => (p.joinAt ?? 0) > step));
+    await loop.runOnce();
+    step++;
+  }
+  return { results, cancelled, steps: step };
+}
+
 async function captionAll(
   model: OnnxCaptionModel,
-  items: BatchItem[],
+  items: LoopItem[],
 ): Promise<Map<string, ItemResult>> {
-  const results = new Map<string, ItemResult>();
-  await generateBatch(
-    model,
-    items,
-    {
-      isCancelled: () => false,
-      onResult: (r: ItemResult) => results.set(r.id, r),
-      onCancelled: () => undefined,
-      yieldToEvents: () => Promise.resolve(),
-    },
-    gatherRows,
-  );
-  return results;
+  return (await drive(model, { items: items.map((item) => ({ item })) })).results;
 }
 
 /** The best sequence's ids of each item. */
-async function caption(
-  model: OnnxCaptionModel,
-  items: BatchItem[],
-): Promise<Map<string, number[]>> {
+async function caption(model: OnnxCaptionModel, items: LoopItem[]): Promise<Map<string, number[]>> {
   const all = await captionAll(model, items);
   return new Map([...all].map(([id, r]) => [id, r.sequences[0].tokenIds]));
 }
@@ -91,7 +116,7 @@ describe.each([
   beforeAll(async () => {
     dir = copyModel(source);
     const prepared = await prepareModel(dir, 'fp32', `${dir}/optimized/fp32`, () => undefined);
-    model = await OnnxCaptionModel.load(prepared, 1);
+    model = await OnnxCaptionModel.load(prepared, { threads: 1 });
     for (const image of golden.images) {
       pixels.set(image, normalizePixels(await referencePixels(image), model.spec));
     }
@@ -143,28 +168,60 @@ describe.each([
     )!;
     const { options, ids } = golden.settings[setting];
     const items = golden.images.map((image) => ({
-      id: image,
-      pixels: pixels.get(image)!,
-      options: toOptions(options),
+      item: { id: image, pixels: pixels.get(image)!, options: toOptions(options) },
     }));
-    const dropped = new Set([golden.images[0], golden.images[3]]);
-    const results = new Map<string, number[]>();
-    const cancelled: string[] = [];
-    let steps = 0;
-    await generateBatch(
-      model,
+    const dropped = [golden.images[0], golden.images[3]];
+    const { results, cancelled } = await drive(model, {
       items,
-      {
-        isCancelled: (id) => steps >= 3 && dropped.has(id),
-        onResult: (r: ItemResult) => results.set(r.id, r.sequences[0].tokenIds),
-        onCancelled: (id) => cancelled.push(id),
-        yieldToEvents: async () => void steps++,
-      },
-      gatherRows,
-    );
+      cancelAt: dropped.map((id) => ({ id, step: 3 })),
+    });
     expect(cancelled.sort()).toEqual([...dropped].sort());
-    for (const image of golden.images.filter((i) => !dropped.has(i))) {
-      expect({ image, ids: results.get(image) }).toEqual({ image, ids: ids[image] });
+    for (const image of golden.images.filter((i) => !dropped.includes(i))) {
+      expect({ image, ids: results.get(image)?.sequences[0].tokenIds }).toEqual({
+        image,
+        ids: ids[image],
+      });
+    }
+  });
+
+  it.each(Object.keys(golden.settings))(
+    '%s: images joining the running batch at later steps give the golden ids',
+    async (setting) => {
+      const { options, sequences } = golden.settings[setting];
+      // One image every two steps; the last two in the same gap, one at a time (no budget).
+      const items = golden.images.map((image, i) => ({
+        item: { id: image, pixels: pixels.get(image)!, options: toOptions(options) },
+        joinAt: Math.min(2 * i, 2 * (golden.images.length - 2)),
+      }));
+      const { results } = await drive(model, { items, joinBudgetMs: 0 });
+      for (const image of golden.images) {
+        const ids = results.get(image)?.sequences.map((r) => r.tokenIds);
+        expect({ image, ids }).toEqual({ image, ids: sequences[image] });
+      }
+    },
+  );
+
+  it('greedy and beam rows of different settings joining mid-way give each its golden ids', async () => {
+    const settings = Object.keys(golden.settings);
+    const items = golden.images.flatMap((image, i) =>
+      [0, 1].map((k) => {
+        const setting = settings[(i + k * 3) % settings.length];
+        const options = toOptions(golden.settings[setting].options);
+        return {
+          item: { id: `${setting}/${image}`, pixels: pixels.get(image)!, options },
+          joinAt: i + 3 * k,
+        };
+      }),
+    );
+    const { results } = await drive(model, { items });
+    expect(new Set(items.map((i) => i.item.options.numBeams)).size).toBeGreaterThan(2);
+    for (const { item } of items) {
+      const [setting, image] = item.id.split('/');
+      const expected = golden.settings[setting].ids[image];
+      expect({ id: item.id, ids: results.get(item.id)?.sequences[0].tokenIds }).toEqual({
+        id: item.id,
+        ids: expected,
+      });
     }
   });
 

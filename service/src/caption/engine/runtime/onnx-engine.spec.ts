@@ -28,17 +28,27 @@ const OPTIONS: DecodingOptions = {
 
 type Outcome = { result: EngineResult } | { error: Error } | { cancelled: true };
 
-/** Runs jobs and collects how each was answered (each must be answered exactly once). */
+/** Collects how each job was answered (each must be answered exactly once). */
 function collector() {
   const outcomes = new Map<string, Outcome[]>();
-  const add = (id: string, outcome: Outcome) =>
+  const waiters: (() => void)[] = [];
+  const add = (id: string, outcome: Outcome) => {
     outcomes.set(id, [...(outcomes.get(id) ?? []), outcome]);
+    waiters.splice(0).forEach((wake) => wake());
+  };
   const sink: EngineSink = {
     onResult: (id, result) => add(id, { result }),
     onError: (id, error) => add(id, { error }),
     onCancelled: (id) => add(id, { cancelled: true }),
   };
-  return { outcomes, sink };
+  /** Submits the jobs and resolves once every one of them is answered. */
+  const run = async (engine: OnnxEngine, jobs: EngineJob[]) => {
+    for (const job of jobs) engine.submit(job, sink);
+    while (!jobs.every((j) => outcomes.has(j.id))) {
+      await new Promise<void>((wake) => waiters.push(wake));
+    }
+  };
+  return { outcomes, sink, run };
 }
 
 async function job(id: string, options: Partial<DecodingOptions> = {}): Promise<EngineJob> {
@@ -71,8 +81,13 @@ describe('OnnxEngine (worker threads, tiny model)', () => {
         return prepared;
       },
       dtype: 'fp32',
+      fidelity: 'exact',
       workers: 1,
       threadsPerWorker: 1,
+      spinning: false,
+      maxRows: 64,
+      maxImages: 8,
+      joinBudgetMs: 100,
       log: (m) => logs.push(m),
       restartBackoffMs: 50,
       testHooks: true,
@@ -92,11 +107,10 @@ describe('OnnxEngine (worker threads, tiny model)', () => {
   });
 
   it('answers with the ranked sequences, their text and confidence', async () => {
-    const { outcomes, sink } = collector();
-    await engine.runBatch(
-      [await job('a', { maxNewTokens: 8, minNewTokens: 0, numReturnSequences: 3 })],
-      sink,
-    );
+    const { outcomes, run } = collector();
+    await run(engine, [
+      await job('a', { maxNewTokens: 8, minNewTokens: 0, numReturnSequences: 3 }),
+    ]);
     const [outcome] = outcomes.get('a')!;
     expect(outcome).toHaveProperty('result');
     const { result } = outcome as { result: EngineResult };
@@ -114,12 +128,12 @@ describe('OnnxEngine (worker threads, tiny model)', () => {
   });
 
   it('fails only the job whose options no search accepts', async () => {
-    const { outcomes, sink } = collector();
+    const { outcomes, run } = collector();
     const jobs = [
       await job('bad', { numBeams: 2, numReturnSequences: 3 }),
       await job('good', { maxNewTokens: 4, minNewTokens: 0 }),
     ];
-    await engine.runBatch(jobs, sink);
+    await run(engine, jobs);
     expect((outcomes.get('bad')![0] as { error: Error }).error.message).toMatch(
       /numReturnSequences must be an integer from 1 to numBeams \(2\), got 3/,
     );
@@ -129,10 +143,10 @@ describe('OnnxEngine (worker threads, tiny model)', () => {
   it.each(['throw', 'exit'] as const)(
     'a worker that dies mid-batch (%s): its jobs get WorkerLostError, one replacement starts',
     async (how) => {
-      const { outcomes, sink } = collector();
-      const batch = engine.runBatch([await job('x'), await job('y')], sink);
+      const { outcomes, run } = collector();
+      const answered = run(engine, [await job('x'), await job('y')]);
       engine.crashWorker(0, how);
-      await batch; // the slot is freed at once, not at some deadline
+      await answered; // at once, not at some deadline
       for (const id of ['x', 'y']) {
         expect(outcomes.get(id)).toHaveLength(1);
         expect((outcomes.get(id)![0] as { error: Error }).error).toBeInstanceOf(WorkerLostError);
@@ -145,7 +159,7 @@ describe('OnnxEngine (worker threads, tiny model)', () => {
       expect(events.filter((e) => e.starting > 0)).toHaveLength(1);
       expect(events[events.length - 1]).toEqual({ ready: 1, starting: 0 });
       const after = collector();
-      await engine.runBatch([await job('z', { maxNewTokens: 3, minNewTokens: 0 })], after.sink);
+      await after.run(engine, [await job('z', { maxNewTokens: 3, minNewTokens: 0 })]);
       expect(after.outcomes.get('z')![0]).toHaveProperty('result');
     },
   );
@@ -163,8 +177,8 @@ describe('OnnxEngine (worker threads, tiny model)', () => {
       renameSync(`${stepPath}.away`, stepPath);
     }
     await until(() => engine.capacity.ready === 1);
-    const { outcomes, sink } = collector();
-    await engine.runBatch([await job('after', { maxNewTokens: 3, minNewTokens: 0 })], sink);
+    const { outcomes, run } = collector();
+    await run(engine, [await job('after', { maxNewTokens: 3, minNewTokens: 0 })]);
     expect(outcomes.get('after')![0]).toHaveProperty('result');
   });
 });

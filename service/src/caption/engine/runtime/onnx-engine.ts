@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import {
   CaptionEngine,
+  DecodingOptions,
   EngineCapacity,
   EngineInfo,
   EngineJob,
@@ -8,7 +9,7 @@ import {
   WorkerLostError,
 } from '../caption-engine';
 import { ModelDtype } from '../model/model-spec';
-import { PreparedModel } from '../prepared-model';
+import { Fidelity, PreparedModel } from '../prepared-model';
 import { startWorker } from '../worker-entry';
 import { HostMessage, WorkerInit, WorkerMessage } from './worker-protocol';
 
@@ -20,8 +21,17 @@ export interface OnnxEngineOptions {
   /** Finds or builds the prepared graphs of a model folder (the prepare side, injected). */
   prepare: (modelDir: string) => Promise<PreparedModel>;
   dtype: ModelDtype;
+  fidelity: Fidelity;
   workers: number;
   threadsPerWorker: number;
+  /** Let idle intra-op threads spin (ONNX Runtime's default); off gives the CPU back at once. */
+  spinning: boolean;
+  /** Most decoder rows (images x beams) a worker runs per step; one job always fits an idle worker. */
+  maxRows: number;
+  /** Most images a worker decodes at once. */
+  maxImages: number;
+  /** See LoopBounds.joinBudgetMs. */
+  joinBudgetMs: number;
   log: (message: string) => void;
   /**
    * First wait before starting a replacement again after one failed to start; doubled per
@@ -34,19 +44,22 @@ export interface OnnxEngineOptions {
 
 interface Slot {
   worker: Worker;
-  busy: boolean;
   /** Lost (error or exit): answered and replaced once, whichever event came first. */
   lost: boolean;
-  pending: Map<string, EngineSink>;
-  batchDone?: () => void;
+  /** Jobs on this worker not answered yet, with the rows each takes per step. */
+  pending: Map<string, { sink: EngineSink; rows: number }>;
+  rows: number;
+  /** Jobs submitted in this turn, posted together at its end. */
+  outbox: EngineJob[];
 }
 
 const MAX_RESTART_BACKOFF_MS = 30_000;
 
 /**
- * Runs the ONNX engine in worker threads: each worker loads its own sessions and runs one batch
- * at a time with `threadsPerWorker` intra-op threads. This side only routes messages, so the
- * HTTP event loop never waits on ONNX Runtime.
+ * Runs the ONNX engine in worker threads: each worker loads its own sessions and runs a decode
+ * loop with `threadsPerWorker` intra-op threads, jobs joining its running rows between steps.
+ * This side routes messages and keeps each worker within its rows and images bounds (a job goes
+ * to the worker with the fewest rows), so the HTTP event loop never waits on ONNX Runtime.
  *
  * A worker that dies (an uncaught error, a native abort, or an exit) is replaced once: its
  * unanswered jobs get WorkerLostError at once, capacity listeners hear of the loss and again
@@ -64,8 +77,8 @@ export class OnnxEngine implements CaptionEngine {
 
   constructor(private readonly options: OnnxEngineOptions) {}
 
-  get slots(): number {
-    return this.workerSlots.length;
+  get inFlight(): number {
+    return this.owner.size;
   }
 
   get capacity(): EngineCapacity {
@@ -84,6 +97,7 @@ export class OnnxEngine implements CaptionEngine {
       modelDir: prepared.modelDir,
       revision: this.options.revisionOf(prepared.modelDir),
       dtype: this.options.dtype,
+      fidelity: this.options.dtype === 'fp32' ? 'exact' : this.options.fidelity,
       fingerprint: prepared.manifest.fingerprint,
       inputSize: prepared.spec.imageSize,
       workers: this.workerSlots.length,
@@ -91,21 +105,35 @@ export class OnnxEngine implements CaptionEngine {
     };
   }
 
-  runBatch(jobs: EngineJob[], sink: EngineSink): Promise<void> {
-    const slot = this.workerSlots.find((s) => !s.busy);
-    if (!slot) return Promise.reject(new Error('no idle inference worker'));
-    slot.busy = true;
-    for (const job of jobs) {
-      slot.pending.set(job.id, sink);
-      this.owner.set(job.id, slot);
-    }
-    const done = new Promise<void>((resolve) => (slot.batchDone = resolve));
-    const message: HostMessage = { type: 'batch', jobs };
+  hasRoomFor(options: DecodingOptions): boolean {
+    return this.slotFor(options.numBeams) !== undefined;
+  }
+
+  submit(job: EngineJob, sink: EngineSink): void {
+    const rows = job.options.numBeams;
+    const slot = this.slotFor(rows);
+    if (!slot) throw new Error('no inference worker has room for this job');
+    slot.pending.set(job.id, { sink, rows });
+    slot.rows += rows;
+    this.owner.set(job.id, slot);
+    if (slot.outbox.push(job) === 1) queueMicrotask(() => this.post(slot));
+  }
+
+  private post(slot: Slot): void {
+    const jobs = slot.outbox.splice(0);
+    if (slot.lost || jobs.length === 0) return;
     slot.worker.postMessage(
-      message,
+      { type: 'jobs', jobs } satisfies HostMessage,
       jobs.map((j) => j.rgb.buffer as ArrayBuffer),
     );
-    return done;
+  }
+
+  /** The ready worker with the fewest rows that has room for `rows` more. */
+  private slotFor(rows: number): Slot | undefined {
+    const { maxRows, maxImages } = this.options;
+    const fits = (s: Slot) =>
+      s.pending.size === 0 || (s.rows + rows <= maxRows && s.pending.size < maxImages);
+    return this.workerSlots.filter(fits).sort((a, b) => a.rows - b.rows)[0];
   }
 
   cancel(id: string): void {
@@ -138,10 +166,13 @@ export class OnnxEngine implements CaptionEngine {
     const init: WorkerInit = {
       prepared: this.prepared!,
       threads: this.options.threadsPerWorker,
+      fidelity: this.options.fidelity,
+      spinning: this.options.spinning,
+      joinBudgetMs: this.options.joinBudgetMs,
       testHooks: this.options.testHooks ?? false,
     };
     const worker: Worker = startWorker(__dirname, 'inference.worker', init);
-    const slot: Slot = { worker, busy: false, lost: false, pending: new Map() };
+    const slot: Slot = { worker, lost: false, pending: new Map(), rows: 0, outbox: [] };
     this.starting++;
     this.announce();
     return new Promise<void>((resolve, reject) => {
@@ -189,38 +220,31 @@ export class OnnxEngine implements CaptionEngine {
       case 'result': {
         const { type: _type, id, ...result } = message;
         this.settle(slot, id)?.onResult(id, result);
-        return;
+        break;
       }
       case 'cancelled':
         this.settle(slot, message.id)?.onCancelled(message.id);
-        return;
+        break;
       case 'failed':
         for (const id of message.ids) {
           this.settle(slot, id)?.onError(id, new Error(message.message));
         }
-        return;
+        break;
       case 'ready':
       case 'disposed':
         return;
-      case 'batch-done':
-        // Anything still pending was neither answered nor failed: a bug, not a silent loss.
-        for (const id of [...slot.pending.keys()]) {
-          this.settle(slot, id)?.onError(
-            id,
-            new Error('inference worker finished the batch without an answer'),
-          );
-        }
-        slot.busy = false;
-        slot.batchDone?.();
-        return;
     }
+    // Room freed: the scheduler may feed the next job.
+    this.announce();
   }
 
   private settle(slot: Slot, id: string): EngineSink | undefined {
-    const sink = slot.pending.get(id);
+    const entry = slot.pending.get(id);
+    if (!entry) return undefined;
     slot.pending.delete(id);
+    slot.rows -= entry.rows;
     this.owner.delete(id);
-    return sink;
+    return entry.sink;
   }
 
   /** A ready worker is gone: answer its jobs, free its slot, replace it (once per worker). */
@@ -229,11 +253,9 @@ export class OnnxEngine implements CaptionEngine {
     slot.lost = true;
     this.options.log(`inference worker failed (${reason}); starting a replacement`);
     const error = new WorkerLostError(reason);
-    for (const id of [...slot.pending.keys()]) this.settle(slot, id)?.onError(id, error);
     const index = this.workerSlots.indexOf(slot);
     if (index >= 0) this.workerSlots.splice(index, 1);
-    slot.busy = false;
-    slot.batchDone?.();
+    for (const id of [...slot.pending.keys()]) this.settle(slot, id)?.onError(id, error);
     void slot.worker.terminate();
     // Starting the replacement announces the new capacity (this worker gone, one starting).
     if (this.disposed) this.announce();

@@ -1,0 +1,154 @@
+import { EventEmitter } from 'node:events';
+import type { Request, Response } from 'express';
+import { ProblemError } from '../../common/problem/problem.error';
+import { AppConfig } from '../../config/app-config';
+import { CaptionMetrics } from '../../metrics/caption-metrics.service';
+import { isCaptionRequest } from '../../metrics/caption-problem.listener';
+import { DecodeGate } from '../image/decode-gate';
+import { ImageIntakeService } from '../image/image-intake.service';
+import { ModelStatusService } from '../model-status.service';
+import { CaptionScheduler, ClientClosedError } from '../scheduler/caption-scheduler.service';
+import { CaptionAdmission } from './caption-admission.service';
+
+function setup(overrides: { intakeMax?: number; buffer?: number; shutdownMs?: number } = {}) {
+  const config = {
+    http: { maxUploadBytes: 1000 },
+    intake: { max: overrides.intakeMax ?? 4, uploadBufferBytes: overrides.buffer ?? 2000 },
+    queue: { requestTimeoutMs: 10_000 },
+    shutdownTimeoutMs: overrides.shutdownMs ?? 10_000,
+  } as AppConfig;
+  const rejected: string[] = [];
+  const metrics = {
+    rejected: (reason: string) => rejected.push(reason),
+    intake: () => undefined,
+    ready: () => undefined,
+  } as unknown as CaptionMetrics;
+  const status = new ModelStatusService(metrics);
+  const scheduler = {
+    assertAccepting: () => undefined,
+    expectedWaitSeconds: () => 3,
+  } as unknown as CaptionScheduler;
+  const gate = new DecodeGate(1, 1000);
+  const intake = { gate } as unknown as ImageIntakeService;
+  const admission = new CaptionAdmission(config, scheduler, status, metrics, intake);
+  return { admission, status, rejected, gate };
+}
+
+/** A request with these headers, and its response, enough for admission. */
+function exchange(headers: Record<string, string> = { 'content-length': '500' }) {
+  const response = Object.assign(new EventEmitter(), { writableFinished: false });
+  return {
+    request: { headers } as unknown as Request,
+    response: response as unknown as Response & EventEmitter & { writableFinished: boolean },
+  };
+}
+
+const refusal = (action: () => unknown): ProblemError => {
+  try {
+    action();
+  } catch (error) {
+    return error as ProblemError;
+  }
+  throw new Error('expected a refusal');
+};
+
+describe('CaptionAdmission', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('admits within the intake bounds and marks the request for caption metrics', () => {
+    const { admission } = setup();
+    const { request, response } = exchange();
+    const admitted = admission.admit(request, response);
+    expect(isCaptionRequest(request)).toBe(true);
+    expect(CaptionAdmission.of(request)).toBe(admitted);
+    expect(admission.stats).toEqual({ inFlight: 1, inIntake: 1, intakeBytes: 500 });
+    admitted.leaveIntake();
+    expect(admission.stats).toEqual({ inFlight: 1, inIntake: 0, intakeBytes: 0 });
+    response.writableFinished = true;
+    response.emit('close');
+    expect(admission.stats.inFlight).toBe(0);
+  });
+
+  it('reserves MAX_UPLOAD_BYTES for a chunked body and nothing for no body', () => {
+    const { admission } = setup();
+    admission.admit(exchange({ 'transfer-encoding': 'chunked' }).request, exchange().response);
+    admission.admit(exchange({}).request, exchange().response);
+    expect(admission.stats.intakeBytes).toBe(1000);
+  });
+
+  it('refuses with 413 a declared body over MAX_UPLOAD_BYTES, 429 past INTAKE_MAX or the bytes', () => {
+    const { admission, rejected } = setup({ intakeMax: 2, buffer: 1200 });
+    expect(
+      refusal(() =>
+        admission.admit(exchange({ 'content-length': '1001' }).request, exchange().response),
+      ).code,
+    ).toBe('payload_too_large');
+    admission.admit(exchange({ 'content-length': '1000' }).request, exchange().response);
+    const bytes = refusal(() =>
+      admission.admit(exchange({ 'content-length': '300' }).request, exchange().response),
+    );
+    expect(bytes).toMatchObject({
+      code: 'intake_full',
+      extras: { headers: { 'Retry-After': '3' } },
+    });
+    admission.admit(exchange({ 'content-length': '200' }).request, exchange().response);
+    expect(
+      refusal(() => admission.admit(exchange({}).request, exchange().response)).detail,
+    ).toContain('INTAKE_MAX');
+    expect(rejected).toEqual(['intake_full', 'intake_full']);
+  });
+
+  it('refuses (429) what would only time out behind the decodes and captions ahead', () => {
+    const { admission, gate } = setup();
+    admission.admit(exchange().request, exchange().response);
+    // Decodes ahead taking 8 s at the recent pace, 3 s of engine queue, a 10 s deadline.
+    jest.spyOn(gate, 'expectedWaitSeconds').mockReturnValue(8);
+    const problem = refusal(() => admission.admit(exchange().request, exchange().response));
+    expect(problem).toMatchObject({
+      code: 'intake_full',
+      extras: { headers: { 'Retry-After': '11' } },
+    });
+    expect(problem.detail).toContain('past REQUEST_TIMEOUT_MS');
+  });
+
+  it('aborts the signal at the deadline, and with client_closed when the client leaves', () => {
+    jest.useFakeTimers();
+    const { admission } = setup();
+    const late = admission.admit(exchange().request, exchange().response);
+    jest.advanceTimersByTime(10_001);
+    expect(late.signal.reason).toMatchObject({ code: 'request_timeout' });
+    const { request, response } = exchange();
+    const gone = admission.admit(request, response);
+    response.emit('close');
+    expect(gone.signal.reason).toBeInstanceOf(ClientClosedError);
+    expect(admission.stats).toMatchObject({ inIntake: 1 }); // only the first, still uploading
+  });
+
+  it('on shutdown refuses new requests and waits for admitted ones, whatever their stage', async () => {
+    const { admission, status } = setup();
+    const uploading = exchange();
+    admission.admit(uploading.request, uploading.response);
+    const drained = admission.onModuleDestroy();
+    expect(status.isDraining).toBe(true);
+    expect(refusal(() => admission.admit(exchange().request, exchange().response)).code).toBe(
+      'draining',
+    );
+    let done = false;
+    void drained.then(() => (done = true));
+    await new Promise((r) => setImmediate(r));
+    expect(done).toBe(false);
+    uploading.response.writableFinished = true;
+    uploading.response.emit('close');
+    await drained;
+  });
+
+  it('answers what is left with 503 draining when SHUTDOWN_TIMEOUT_MS passes', async () => {
+    const { admission } = setup({ shutdownMs: 20 });
+    const { request, response } = exchange();
+    const admitted = admission.admit(request, response);
+    admitted.signal.addEventListener('abort', () => response.emit('close'));
+    await admission.onModuleDestroy();
+    expect(admitted.signal.reason).toMatchObject({ code: 'draining', status: 503 });
+    expect(admission.stats.inFlight).toBe(0);
+  });
+});

@@ -1,0 +1,287 @@
+/**
+ * The "try it" page in a real browser: Debian's Chromium (.ci/apt-web.txt) driven by
+ * playwright-core against the booted app on the tiny model. Screenshots of each state go to
+ * .test-output/page/ (git-ignored; CI keeps them as artifacts).
+ */
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Browser, Page, chromium } from 'playwright-core';
+import { ModelLoaderService } from '../src/caption/model-loader.service';
+import { BEAM_SEARCH_ONLY_OPTIONS } from '../src/openapi';
+import { bootApp, testConfig } from './support/app';
+import { PHOTOS, TINY_MODEL } from './support/fixtures';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = resolve(__dirname, '..', '..', '.test-output', 'page');
+const CHINA = join(PHOTOS, 'china.jpg');
+// Not the seed's 4: proves the page reads the default from the service.
+const DEFAULT_BEAMS = 3;
+
+describe('the page at / in Chromium (tiny model, e2e)', () => {
+  let app: NestExpressApplication;
+  let url: string;
+  let cacheDir: string;
+  let browser: Browser;
+  let page: Page;
+  let consoleErrors: string[];
+
+  /** What the API answers for a file with the given options. */
+  async function apiCaption(file: string, query: string): Promise<string> {
+    const form = new FormData();
+    form.append('file', new Blob([readFileSync(file)]), 'image');
+    const response = await fetch(`${url}/caption?${query}`, { method: 'POST', body: form });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { caption: string }).caption;
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `no Chromium at ${CHROMIUM}: apt-get install chromium (listed in .ci/apt-web.txt), or set CHROMIUM_PATH`,
+      );
+    }
+    mkdirSync(SHOTS, { recursive: true });
+    cacheDir = mkdtempSync(join(tmpdir(), 'page-cache-'));
+    app = await bootApp(
+      testConfig({
+        MODEL_DIR: TINY_MODEL,
+        MODEL_CACHE_DIR: cacheDir,
+        DEFAULT_NUM_BEAMS: String(DEFAULT_BEAMS),
+      }),
+    );
+    await app.get(ModelLoaderService).load();
+    await app.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      timeout: 120_000,
+      // Playwright already starts Chromium on a fresh temporary profile (its own --user-data-dir)
+      // and, as root, without the sandbox; the rest keeps an offline machine quiet.
+      chromiumSandbox: false,
+      args: [
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    // Booting, warming the model and starting Chromium: well past the 60 s test timeout on a
+    // loaded 2-core machine.
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    page = await browser.newPage({ viewport: { width: 800, height: 900 } });
+    consoleErrors = [];
+    // A CSP violation, a script error or a missing file shows up here; the refusals the tests
+    // provoke on purpose (415, 429) are logged by Chromium too and are expected.
+    page.on('console', (m) => {
+      const expected = /^Failed to load resource: the server responded with a status of (415|429)/;
+      if (m.type() === 'error' && !expected.test(m.text())) consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+  });
+
+  afterEach(async () => {
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  async function open(): Promise<void> {
+    const response = await page.goto(`${url}/`);
+    expect(response?.status()).toBe(200);
+    // options come from the OpenAPI document
+    await page.locator('#option-num_beams').waitFor({ state: 'attached' });
+  }
+
+  it('is served with a Content-Security-Policy that allows only what the page uses', async () => {
+    const response = await page.goto(`${url}/`);
+    expect(response?.headers()['content-security-policy']).toBe(
+      "default-src 'none';script-src 'self';style-src 'self';img-src 'self' blob:;" +
+        "connect-src 'self';form-action 'self';base-uri 'none';frame-ancestors 'none'",
+    );
+    await expect(page.locator('a[href="/docs"]').count()).resolves.toBe(1);
+  });
+
+  it('captions an image chosen in the file input as the API does, with the service defaults', async () => {
+    await open();
+    await page.locator('#options summary').click();
+    await expect(page.inputValue('#option-num_beams')).resolves.toBe(String(DEFAULT_BEAMS));
+    await expect(page.inputValue('#option-max_new_tokens')).resolves.toBe('15');
+    for (const name of BEAM_SEARCH_ONLY_OPTIONS) {
+      await expect(page.isVisible(`#option-${name}`)).resolves.toBe(true);
+    }
+    await page.setInputFiles('#image', CHINA);
+    await expect(page.getAttribute('#preview-image', 'alt')).resolves.toBe('Preview of china.jpg');
+    await page.click('#submit');
+    await page.locator('#result').waitFor();
+    const expected = await apiCaption(CHINA, '');
+    await expect(page.textContent('#caption')).resolves.toBe(expected);
+    await expect(page.getAttribute('#preview-image', 'alt')).resolves.toBe(expected);
+    const decoding = await page.textContent('#decoding');
+    expect(decoding).toContain(`num beams${DEFAULT_BEAMS}`);
+    await expect(page.textContent('#timings')).resolves.toMatch(/total\d+(\.\d)? ms/);
+    await page.screenshot({ path: join(SHOTS, 'captioned.png'), fullPage: true });
+  });
+
+  it('hides beam-only options with one beam and sends the options changed', async () => {
+    await open();
+    await page.locator('#options summary').click();
+    await page.fill('#option-num_beams', '1');
+    for (const name of BEAM_SEARCH_ONLY_OPTIONS) {
+      await expect(page.isVisible(`#option-${name}`)).resolves.toBe(false);
+    }
+    await page.fill('#option-max_new_tokens', '5');
+    await page.setInputFiles('#image', CHINA);
+    await page.click('#submit');
+    await page.locator('#result').waitFor();
+    await expect(page.textContent('#caption')).resolves.toBe(
+      await apiCaption(CHINA, 'num_beams=1&max_new_tokens=5'),
+    );
+    await expect(page.textContent('#decoding')).resolves.toContain('max new tokens5');
+  });
+
+  it('captions an image dropped on the drop zone', async () => {
+    await open();
+    // What a drag from the desktop delivers: a drop event whose DataTransfer holds the file
+    // (built in the page, in browser code: the test's own TypeScript has no DOM types).
+    const base64 = readFileSync(CHINA).toString('base64');
+    const dataTransfer = await page.evaluateHandle(`(() => {
+      const bytes = Uint8Array.from(atob('${base64}'), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'dropped.jpg', { type: 'image/jpeg' }));
+      return transfer;
+    })()`);
+    await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer });
+    await expect(page.getAttribute('#preview-image', 'alt')).resolves.toBe(
+      'Preview of dropped.jpg',
+    );
+    await page.click('#submit');
+    await page.locator('#result').waitFor();
+    await expect(page.textContent('#caption')).resolves.toBe(await apiCaption(CHINA, ''));
+  });
+
+  it('shows the problem of a bad file as a message', async () => {
+    await open();
+    await page.setInputFiles('#image', {
+      name: 'notes.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('these are notes, not a picture'),
+    });
+    await page.click('#submit');
+    const error = page.locator('#error');
+    await error.waitFor();
+    await expect(error.getAttribute('role')).resolves.toBe('alert');
+    await expect(error.textContent()).resolves.toMatch(
+      /^The image format is not supported: The upload looks like an unknown format\. Accepted: image\/jpeg/,
+    );
+    await expect(page.isVisible('#result')).resolves.toBe(false);
+    await page.screenshot({ path: join(SHOTS, 'bad-file.png'), fullPage: true });
+  });
+
+  it('says "busy, retrying in N s" on 429 and retries after Retry-After', async () => {
+    await open();
+    // The first POST meets a full queue (a real problem body, as the service sends it).
+    let refused = 0;
+    await page.route('**/caption', async (route) => {
+      if (refused++ > 0) return route.continue();
+      await route.fulfill({
+        status: 429,
+        headers: { 'Retry-After': '2', 'Content-Type': 'application/problem+json' },
+        body: JSON.stringify({
+          type: 'urn:caption-service:problem:queue_full',
+          title: 'Too many requests are waiting',
+          status: 429,
+          detail: '64 captions are already waiting.',
+          code: 'queue_full',
+        }),
+      });
+    });
+    await page.setInputFiles('#image', CHINA);
+    await page.click('#submit');
+    await page.locator('#status', { hasText: 'The service is busy; retrying in 2 s.' }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'busy.png'), fullPage: true });
+    await page.locator('#result').waitFor({ timeout: 10_000 });
+    expect(refused).toBe(2);
+    await expect(page.textContent('#caption')).resolves.toBe(await apiCaption(CHINA, ''));
+  });
+
+  it('works from the keyboard alone: choose, caption, land on the result', async () => {
+    await open();
+    await page.keyboard.press('Tab'); // the /docs link
+    await expect(
+      page.evaluate<string | null>('document.activeElement.getAttribute("href")'),
+    ).resolves.toBe('/docs');
+    await page.keyboard.press('Tab'); // the file input
+    await expect(page.evaluate<string>('document.activeElement.id')).resolves.toBe('image');
+    const chooser = page.waitForEvent('filechooser');
+    await page.keyboard.press('Space');
+    await (await chooser).setFiles(CHINA);
+    await page.keyboard.press('Tab'); // the options disclosure
+    await page.keyboard.press('Tab'); // the Caption button
+    await expect(page.evaluate<string>('document.activeElement.id')).resolves.toBe('submit');
+    await page.keyboard.press('Enter');
+    await page.locator('#result').waitFor();
+    // Focus moves to the result, so a screen reader reads it next.
+    await expect(page.evaluate<string>('document.activeElement.id')).resolves.toBe(
+      'result-heading',
+    );
+    await expect(page.textContent('#caption')).resolves.toBe(await apiCaption(CHINA, ''));
+    await page.screenshot({ path: join(SHOTS, 'keyboard.png'), fullPage: true });
+  });
+
+  it('fits a 320 px wide screen without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 320, height: 720 });
+    await open();
+    await page.setInputFiles('#image', CHINA);
+    await page.click('#submit');
+    await page.locator('#result').waitFor();
+    const width = await page.evaluate<number>('document.documentElement.scrollWidth');
+    expect(width).toBeLessThanOrEqual(320);
+    await page.screenshot({ path: join(SHOTS, 'narrow-320.png'), fullPage: true });
+  });
+
+  it('marks exactly the options the service refuses without beams', async () => {
+    const document = (await (await fetch(`${url}/docs-json`)).json()) as {
+      components: { schemas: { CaptionOptionsDto: { properties: Record<string, object> } } };
+    };
+    const properties = document.components.schemas.CaptionOptionsDto.properties;
+    const samples: Record<string, string> = {
+      length_penalty: '1',
+      early_stopping: 'true',
+      max_new_tokens: '3',
+      min_new_tokens: '1',
+      no_repeat_ngram_size: '2',
+      repetition_penalty: '1.1',
+      num_return_sequences: '1',
+    };
+    for (const name of Object.keys(properties).filter((n) => n !== 'num_beams')) {
+      const value = samples[name];
+      // A new option needs a sample here, and a decision on whether it is beam-search only.
+      expect({ name, sampled: value !== undefined }).toEqual({ name, sampled: true });
+      const form = new FormData();
+      form.append('file', new Blob([readFileSync(CHINA)]), 'china.jpg');
+      const response = await fetch(`${url}/caption?num_beams=1&${name}=${value}`, {
+        method: 'POST',
+        body: form,
+      });
+      const refused = response.status === 400;
+      expect({ name, refused }).toEqual({
+        name,
+        refused: (BEAM_SEARCH_ONLY_OPTIONS as string[]).includes(name),
+      });
+      expect(Boolean((properties[name] as Record<string, unknown>)['x-beam-search-only'])).toBe(
+        refused,
+      );
+    }
+  });
+});
