@@ -65,6 +65,9 @@ describe('caption CLI (tiny model, e2e)', () => {
         MODEL_CACHE_DIR: cacheDir,
         QUEUE_MAX: '1',
         CACHE_MAX_ENTRIES: '0',
+        // A queued caption waits 300 ms for company while the engine is idle, so four in flight
+        // meet a full queue however fast the tiny model captions.
+        ENGINE_MAX_WAIT_MS: '300',
       }),
     );
     await app.get(ModelLoaderService).load();

@@ -33,7 +33,8 @@ export class InProcessCaptioner implements Captioner {
     options: Record<string, string>,
     private readonly logger: LoggerService,
   ) {
-    this.decoding = new DecodingOptionsPipe(config).transform(options);
+    // Checked as the HTTP captioner sends them: in the query string.
+    this.decoding = new DecodingOptionsPipe(config).transform({ query: options });
   }
 
   async open(): Promise<void> {
