@@ -4,7 +4,7 @@ import { Observable, from, switchMap } from 'rxjs';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ProblemError } from '../common/problem/problem.error';
 import { CaptionAdmission } from './admission/caption-admission.service';
-import { BodyBudget, readMultipartBody, readRawBody } from './admission/request-body';
+import { readMultipartBody, readRawBody } from './admission/request-body';
 import { DECODING_OPTION_NAMES } from './decoding-options/decoding-option-catalog';
 
 /** Raw bodies are accepted with these types; curl --data-binary sends the last one by default. */
@@ -13,14 +13,18 @@ const RAW_TYPES =
 
 export interface UploadedCaptionRequest extends Request {
   imageBytes?: Buffer;
-  /** Multipart text fields (decoding options). */
-  formFields?: Record<string, string>;
+  /** Multipart text fields (decoding options); a repeated one keeps every value. */
+  formFields?: Record<string, string | string[]>;
 }
+
+/** Text fields a form may carry: each option, and room for repeats, which the pipe refuses. */
+export const MAX_OPTION_FIELDS = 2 * DECODING_OPTION_NAMES.length;
 
 /**
  * Reads the image from a multipart field `file` or from a raw body, within the admitted
- * request's budget: MAX_UPLOAD_BYTES, BODY_TIMEOUT_MS, and its deadline and client. Multipart
- * text fields may only be decoding options.
+ * request's budget (its body limit, BODY_TIMEOUT_MS, its deadline and client) and, per file,
+ * MAX_UPLOAD_BYTES. Multipart text fields may only be decoding options. A JSON body was read
+ * before, by CaptionJsonInterceptor.
  */
 @Injectable()
 export class CaptionUploadInterceptor implements NestInterceptor {
@@ -33,19 +37,20 @@ export class CaptionUploadInterceptor implements NestInterceptor {
   }
 
   private async read(request: UploadedCaptionRequest, response: Response): Promise<void> {
-    // A JSON body was read before (CaptionJsonInterceptor).
     if (request.imageBytes) return;
-    const budget: BodyBudget = {
-      maxBytes: this.config.http.maxUploadBytes,
-      timeoutMs: this.config.http.bodyTimeoutMs,
-      signal: CaptionAdmission.of(request).signal,
-    };
+    const budget = CaptionAdmission.of(request).bodyBudget;
     const type = (request.headers['content-type'] ?? '').split(';')[0].trim();
     if (type.toLowerCase() === 'multipart/form-data') {
       const body = await readMultipartBody(request, response, budget, {
         fileFields: ['file'],
         maxFiles: 1,
-        maxFields: DECODING_OPTION_NAMES.length,
+        maxFileBytes: this.config.http.maxUploadBytes,
+        tooManyFiles: () =>
+          new ProblemError(
+            'validation_failed',
+            'Send one image per request to /caption; POST /captions takes several.',
+          ),
+        maxFields: MAX_OPTION_FIELDS,
         maxFieldBytes: 64,
       });
       request.imageBytes = body.files[0]?.bytes;
@@ -72,6 +77,6 @@ function mediaTypeProblem(type: string): ProblemError {
   return new ProblemError(
     'unsupported_media_type',
     `Content-Type ${type} is not an upload: send multipart/form-data with a field named 'file', ` +
-      'or the image bytes with Content-Type image/*.',
+      'the image bytes with Content-Type image/*, or JSON {"url": ...} or {"image": base64}.',
   );
 }

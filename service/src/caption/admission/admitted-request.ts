@@ -1,4 +1,5 @@
 import { ProblemError } from '../../common/problem/problem.error';
+import type { BodyBudget } from './request-body';
 
 /** What the rest of a caption request needs from its admission. */
 export interface AdmissionTicket {
@@ -22,15 +23,21 @@ export class AdmittedRequest implements AdmissionTicket {
   private readonly timer: NodeJS.Timeout;
   private inIntake = true;
   private closed = false;
+  private reserved: number;
 
   constructor(
-    readonly uploadBytes: number,
+    uploadBytes: number,
+    /** The body as admission allowed it: its most bytes, and the time it may take to arrive. */
+    private readonly body: { maxBytes: number; timeoutMs: number },
     timeoutMs: number,
     private readonly hooks: {
       leftIntake(request: AdmittedRequest): void;
       closed(request: AdmittedRequest): void;
+      /** Reserves more upload bytes for this request, or throws the refusal (429). */
+      reserve(request: AdmittedRequest, bytes: number): void;
     },
   ) {
+    this.reserved = uploadBytes;
     this.deadlineAt = performance.now() + timeoutMs;
     this.timer = setTimeout(
       () =>
@@ -46,6 +53,26 @@ export class AdmittedRequest implements AdmissionTicket {
 
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  /** Bytes of UPLOAD_BUFFER_BYTES this request holds until it leaves intake. */
+  get uploadBytes(): number {
+    return this.reserved;
+  }
+
+  /** What the body reader may take: the route's limit, BODY_TIMEOUT_MS, and this signal. */
+  get bodyBudget(): BodyBudget {
+    return { maxBytes: this.body.maxBytes, timeoutMs: this.body.timeoutMs, signal: this.signal };
+  }
+
+  /**
+   * Holds `bytes` more of UPLOAD_BUFFER_BYTES until the request leaves intake, for image bytes
+   * that arrive after the body (an image URL's): throws intake_full (429) when they do not fit.
+   */
+  reserve(bytes: number): void {
+    if (!this.inIntake) throw new Error('upload bytes reserved after leaving intake');
+    this.hooks.reserve(this, bytes);
+    this.reserved += bytes;
   }
 
   get remainingMs(): number {

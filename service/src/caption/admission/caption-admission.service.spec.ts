@@ -12,8 +12,9 @@ import { CaptionAdmission } from './caption-admission.service';
 
 function setup(overrides: { intakeMax?: number; buffer?: number; shutdownMs?: number } = {}) {
   const config = {
-    http: { maxUploadBytes: 1000 },
+    http: { maxUploadBytes: 1000, bodyTimeoutMs: 5000 },
     intake: { max: overrides.intakeMax ?? 4, uploadBufferBytes: overrides.buffer ?? 2000 },
+    batch: { maxFiles: 3 },
     queue: { requestTimeoutMs: 10_000 },
     shutdownTimeoutMs: overrides.shutdownMs ?? 10_000,
   } as AppConfig;
@@ -96,6 +97,76 @@ describe('CaptionAdmission', () => {
       refusal(() => admission.admit(exchange({}).request, exchange().response)).detail,
     ).toContain('INTAKE_MAX');
     expect(rejected).toEqual(['intake_full', 'intake_full']);
+  });
+
+  it('limits each route by its bodies: a batch of files, base64 JSON reserved 4 times', () => {
+    const { admission } = setup({ buffer: 400_000 });
+    const multipart = 'multipart/form-data; boundary=x';
+    const limit = (route: 'single' | 'batch', type: string, length: number) => {
+      const { request, response } = exchange({
+        'content-type': type,
+        'content-length': `${length}`,
+      });
+      try {
+        return admission.admit(request, response, route).bodyBudget.maxBytes;
+      } catch (error) {
+        return (error as ProblemError).code;
+      } finally {
+        response.writableFinished = true;
+        response.emit('close');
+      }
+    };
+    // One file: MAX_UPLOAD_BYTES and its framing (1 KiB per part, 16 KiB of fields).
+    expect(limit('single', 'image/png', 1000)).toBe(1000);
+    expect(limit('single', 'image/png', 1001)).toBe('payload_too_large');
+    expect(limit('single', multipart, 1000)).toBe(1000 + 1024 + 16_384);
+    // A batch: MAX_BATCH_FILES of them.
+    expect(limit('batch', multipart, 20_000)).toBe(3 * 1000 + 3 * 1024 + 16_384);
+    expect(limit('batch', multipart, 22_457)).toBe('payload_too_large');
+    // JSON: the base64 of MAX_UPLOAD_BYTES and 64 KiB, wherever it is sent.
+    expect(limit('single', 'application/json', 1000)).toBe(1334 + 65_536);
+    expect(limit('batch', 'application/json; charset=utf-8', 66_870)).toBe(66_870);
+    expect(limit('single', 'application/json', 66_871)).toBe('payload_too_large');
+
+    const { request, response } = exchange({
+      'content-type': 'application/json',
+      'content-length': '5000',
+    });
+    const admitted = admission.admit(request, response);
+    expect(admission.stats.intakeBytes).toBe(20_000);
+    admitted.close();
+  });
+
+  it('caps a route limit at UPLOAD_BUFFER_BYTES, so whatever fits is admitted when idle', () => {
+    const { admission } = setup({ buffer: 2500 });
+    const { request, response } = exchange({
+      'content-type': 'multipart/form-data; boundary=x',
+      'content-length': '2501',
+    });
+    const tooLarge = refusal(() => admission.admit(request, response, 'batch'));
+    expect(tooLarge).toMatchObject({
+      code: 'payload_too_large',
+      extras: { fields: { max_bytes: 2500 } },
+    });
+    expect(tooLarge.detail).toBe('The body (2501 bytes) is larger than the limit of 2,500 bytes.');
+    // JSON is held 4 times: at most a quarter of the buffer.
+    const json = exchange({ 'content-type': 'application/json', 'content-length': '626' });
+    expect(refusal(() => admission.admit(json.request, json.response)).code).toBe(
+      'payload_too_large',
+    );
+  });
+
+  it('reserves more bytes for an admitted request until it leaves intake, within the buffer', () => {
+    const { admission } = setup({ buffer: 2000 });
+    const admitted = admission.admit(exchange().request, exchange().response);
+    admitted.reserve(1000);
+    expect(admission.stats.intakeBytes).toBe(1500);
+    expect(admitted.uploadBytes).toBe(1500);
+    expect(refusal(() => admitted.reserve(501))).toMatchObject({ code: 'intake_full' });
+    admitted.leaveIntake();
+    expect(admission.stats.intakeBytes).toBe(0);
+    expect(() => admitted.reserve(1)).toThrow('after leaving intake');
+    admitted.close();
   });
 
   it('refuses (429) what would only time out behind the decodes and captions ahead', () => {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ProblemError } from '../../common/problem/problem.error';
+import { payloadTooLarge } from '../../common/problem/problem.filter';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { CaptionMetrics } from '../../metrics/caption-metrics.service';
 import { markCaptionRequest } from '../../metrics/caption-problem.listener';
@@ -8,6 +9,7 @@ import { ImageIntakeService } from '../image/image-intake.service';
 import { ModelStatusService } from '../model-status.service';
 import { CaptionScheduler, ClientClosedError } from '../scheduler/caption-scheduler.service';
 import { AdmittedRequest } from './admitted-request';
+import { CaptionRoute, bodyLimitFor } from './body-limits';
 import { declaredLength } from './request-body';
 
 const ADMITTED = Symbol('admitted caption request');
@@ -15,7 +17,8 @@ const ADMITTED = Symbol('admitted caption request');
 /**
  * Admission over the whole life of a caption request. On arrival, before a byte of the body is
  * read, a request is refused unless the service is ready and not draining, the engine queue has
- * room (the scheduler's checks), its declared body fits MAX_UPLOAD_BYTES (413), fewer than
+ * room (the scheduler's checks), its declared body fits its route's limit (413; see
+ * bodyLimitFor: MAX_UPLOAD_BYTES for one image, more for a batch or base64 JSON), fewer than
  * INTAKE_MAX requests are uploading or decoding, its body fits what is left of
  * UPLOAD_BUFFER_BYTES, and the decodes and captions ahead of it would not take the whole
  * deadline (429 with Retry-After). An admitted request then carries one deadline
@@ -51,7 +54,7 @@ export class CaptionAdmission implements OnModuleDestroy {
   }
 
   /** Admits the request or throws the refusal (503, 413, 429) before its body is read. */
-  admit(request: Request, response: Response): AdmittedRequest {
+  admit(request: Request, response: Response, route: CaptionRoute = 'single'): AdmittedRequest {
     markCaptionRequest(request);
     if (this.draining || this.status.isDraining) {
       this.metrics.rejected('draining');
@@ -61,13 +64,10 @@ export class CaptionAdmission implements OnModuleDestroy {
       );
     }
     this.scheduler.assertAccepting();
-    const { maxUploadBytes } = this.config.http;
+    const limit = bodyLimitFor(route, request, this.config);
     const declared = declaredLength(request);
-    if (declared !== undefined && declared > maxUploadBytes) {
-      throw new ProblemError(
-        'payload_too_large',
-        `The body is ${declared} bytes; the limit (MAX_UPLOAD_BYTES) is ${maxUploadBytes}.`,
-      );
+    if (declared !== undefined && declared > limit.maxBytes) {
+      throw payloadTooLarge(`The body (${declared} bytes)`, limit.maxBytes);
     }
     const { max, uploadBufferBytes } = this.config.intake;
     if (this.inIntake >= max) {
@@ -85,16 +85,17 @@ export class CaptionAdmission implements OnModuleDestroy {
       );
     }
     // A body of unknown length (chunked) may be as large as allowed.
-    const bytes = declared ?? (hasBody(request) ? maxUploadBytes : 0);
-    if (this.intakeBytes + bytes > uploadBufferBytes) {
-      throw this.refusal(
-        `Uploads in progress hold ${this.intakeBytes} of the ${uploadBufferBytes} bytes allowed ` +
-          `(UPLOAD_BUFFER_BYTES); this one needs ${bytes}.`,
-      );
-    }
-    const admitted = new AdmittedRequest(bytes, this.config.queue.requestTimeoutMs, {
+    const bytes = limit.reserve(declared ?? (hasBody(request) ? limit.maxBytes : 0));
+    this.assertBytesFit(bytes, uploadBufferBytes);
+    const body = { maxBytes: limit.maxBytes, timeoutMs: this.config.http.bodyTimeoutMs };
+    const admitted = new AdmittedRequest(bytes, body, this.config.queue.requestTimeoutMs, {
       leftIntake: (r) => this.leftIntake(r),
       closed: (r) => this.closed(r),
+      reserve: (_r, more) => {
+        this.assertBytesFit(more, uploadBufferBytes);
+        this.intakeBytes += more;
+        this.publish();
+      },
     });
     this.inIntake++;
     this.intakeBytes += bytes;
@@ -141,6 +142,15 @@ export class CaptionAdmission implements OnModuleDestroy {
         resolve(true);
       };
     });
+  }
+
+  private assertBytesFit(bytes: number, uploadBufferBytes: number): void {
+    if (this.intakeBytes + bytes > uploadBufferBytes) {
+      throw this.refusal(
+        `Uploads in progress hold ${this.intakeBytes} of the ${uploadBufferBytes} bytes allowed ` +
+          `(UPLOAD_BUFFER_BYTES); this one needs ${bytes}.`,
+      );
+    }
   }
 
   private refusal(detail: string): ProblemError {

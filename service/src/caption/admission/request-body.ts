@@ -1,6 +1,7 @@
 import busboy from 'busboy';
 import type { Request, Response } from 'express';
 import { ProblemError } from '../../common/problem/problem.error';
+import { payloadTooLarge } from '../../common/problem/problem.filter';
 import { ClientClosedError } from '../scheduler/caption-scheduler.service';
 
 /** How much of a body may arrive, how fast, and what else may end the read. */
@@ -17,13 +18,21 @@ export interface MultipartShape {
   /** Names a file part may have; the first is named in messages. */
   fileFields: readonly string[];
   maxFiles: number;
+  /** Most bytes of one file (the body's own limit, budget.maxBytes, may hold several). */
+  maxFileBytes: number;
+  /** The answer to a body with more than maxFiles files. */
+  tooManyFiles(): ProblemError;
   maxFields: number;
   maxFieldBytes: number;
 }
 
 export interface MultipartBody {
   files: { field: string; bytes: Buffer }[];
-  fields: Record<string, string>;
+  /**
+   * Text fields by name: a string, or every value in order when the name is repeated (as
+   * Express parses a repeated query parameter), so that the options pipe can refuse a repeat.
+   */
+  fields: Record<string, string | string[]>;
 }
 
 /** Where a body's bytes go while they arrive. */
@@ -57,7 +66,7 @@ export function readMultipartBody(
     parser = busboy({
       headers: request.headers,
       limits: {
-        fileSize: budget.maxBytes,
+        fileSize: shape.maxFileBytes,
         files: shape.maxFiles,
         fields: shape.maxFields,
         fieldSize: shape.maxFieldBytes,
@@ -73,7 +82,11 @@ export function readMultipartBody(
       ),
     );
   }
-  const body: MultipartBody = { files: [], fields: {} };
+  const body: MultipartBody = { files: [], fields: Object.create(null) as MultipartBody['fields'] };
+  // One file: it is nearly the whole body, so its buffer is allocated once at the declared
+  // length. Several: each part's size is unknown, and the declared length would be allocated
+  // per file, so their chunks are joined at the end of each part.
+  const expectedFileBytes = shape.maxFiles === 1 ? declaredLength(request) : undefined;
   const result = new Promise<MultipartBody>((resolve, reject) => {
     const refuse = (problem: ProblemError) => {
       reject(problem);
@@ -89,16 +102,9 @@ export function readMultipartBody(
           ),
         );
       }
-      const collector = new ByteCollector(declaredLength(request), budget.maxBytes);
+      const collector = new ByteCollector(expectedFileBytes, shape.maxFileBytes);
       stream.on('data', (chunk: Buffer) => collector.push(chunk));
-      stream.on('limit', () =>
-        refuse(
-          new ProblemError(
-            'payload_too_large',
-            `The file is larger than MAX_UPLOAD_BYTES (${budget.maxBytes} bytes).`,
-          ),
-        ),
-      );
+      stream.on('limit', () => refuse(payloadTooLarge('A file', shape.maxFileBytes)));
       stream.on('end', () => body.files.push({ field, bytes: collector.bytes() }));
     });
     parser.on('field', (field, value, info) => {
@@ -110,11 +116,11 @@ export function readMultipartBody(
           ),
         );
       }
-      body.fields[field] = value;
+      const before = body.fields[field];
+      body.fields[field] =
+        before === undefined ? value : [...(Array.isArray(before) ? before : [before]), value];
     });
-    parser.on('filesLimit', () =>
-      refuse(new ProblemError('validation_failed', `Send at most ${shape.maxFiles} file(s).`)),
-    );
+    parser.on('filesLimit', () => refuse(shape.tooManyFiles()));
     const tooManyParts = () =>
       refuse(
         new ProblemError(
@@ -139,6 +145,26 @@ export function readMultipartBody(
     end: () => parser.end(),
     result,
   });
+}
+
+/**
+ * A JSON body, parsed. The raw bytes are dropped once they are text, so what the parse holds is
+ * the text and its values (bodyLimitFor reserves for that).
+ */
+export async function readJsonBody(
+  request: Request,
+  response: Response,
+  budget: BodyBudget,
+): Promise<unknown> {
+  const text = (await readRawBody(request, response, budget)).toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new ProblemError('validation_failed', `The JSON body cannot be parsed: ${message}`, {
+      fields: { errors: [{ field: 'body', message }] },
+    });
+  }
 }
 
 /**
@@ -170,14 +196,7 @@ function readBody<T>(
     );
     const onData = (chunk: Buffer) => {
       received += chunk.length;
-      if (received > budget.maxBytes) {
-        return fail(
-          new ProblemError(
-            'payload_too_large',
-            `The body is larger than MAX_UPLOAD_BYTES (${budget.maxBytes} bytes).`,
-          ),
-        );
-      }
+      if (received > budget.maxBytes) return fail(payloadTooLarge('The body', budget.maxBytes));
       try {
         sink.write(chunk);
       } catch (error) {
@@ -233,7 +252,7 @@ function readBody<T>(
  * is allocated once at that size and chunks are copied in, so a body costs its size once, not
  * twice at the final concatenation; without it, chunks are kept and joined at the end.
  */
-class ByteCollector {
+export class ByteCollector {
   private readonly whole?: Buffer;
   private filled = 0;
   private readonly overflow: Buffer[] = [];

@@ -179,6 +179,12 @@ export function tooLarge(what: string, maxBytes: number): Problem {
   };
 }
 
+/** The same 413, thrown. */
+export function payloadTooLarge(what: string, maxBytes: number): ProblemError {
+  const { detail, fields } = tooLarge(what, maxBytes);
+  return new ProblemError('payload_too_large', detail, { fields });
+}
+
 export function formatBytes(bytes: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB'];
   let value = bytes;
