@@ -1,11 +1,12 @@
 import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
-import type { Request } from 'express';
-import getRawBody from 'raw-body';
+import type { Request, Response } from 'express';
 import { Observable, from, switchMap } from 'rxjs';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ProblemError } from '../../common/problem/problem.error';
+import { isJsonBody } from '../admission/body-limits';
+import { CaptionAdmission } from '../admission/caption-admission.service';
+import { readJsonBody, readRawBody } from '../admission/request-body';
 import { RawOptions } from '../decoding-options/decoding-options.pipe';
-import { maxJsonBytes, parseJson } from '../inputs/caption-json.interceptor';
 import { parseHfJsonRequest } from './hf-request';
 
 export interface HfRequest extends Request {
@@ -15,7 +16,8 @@ export interface HfRequest extends Request {
 /**
  * Reads a Hugging Face image-to-text body: JSON (`{"inputs": base64, "parameters": {...}}`)
  * when the Content-Type says so, else the raw image bytes whatever the type (the JavaScript
- * client sends none; the type comes from the bytes), with options in the query string.
+ * client sends none; the type comes from the bytes), with options in the query string. Both
+ * within the admitted request's budget, as /caption reads its bodies.
  */
 @Injectable()
 export class HfBodyInterceptor implements NestInterceptor {
@@ -23,23 +25,20 @@ export class HfBodyInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<HfRequest>();
-    return from(this.read(request)).pipe(switchMap(() => next.handle()));
+    const response = context.switchToHttp().getResponse<Response>();
+    return from(this.read(request, response)).pipe(switchMap(() => next.handle()));
   }
 
-  private async read(request: HfRequest): Promise<void> {
+  private async read(request: HfRequest, response: Response): Promise<void> {
     const query = request.query as Record<string, unknown>;
-    const maxBytes = this.config.http.maxUploadBytes;
-    if (request.is('application/json')) {
-      const text = await getRawBody(request, { limit: maxJsonBytes(maxBytes), encoding: 'utf8' });
-      const body = parseJson(text);
-      const { image, options } = parseHfJsonRequest(body, maxBytes);
+    const budget = CaptionAdmission.of(request).bodyBudget;
+    if (isJsonBody(request)) {
+      const body = await readJsonBody(request, response, budget);
+      const { image, options } = parseHfJsonRequest(body, this.config.http.maxUploadBytes);
       request.hfInput = { image, options: { query, body: options } };
       return;
     }
-    const image = await getRawBody(request, {
-      limit: maxBytes,
-      length: request.headers['content-length'],
-    });
+    const image = await readRawBody(request, response, budget);
     if (image.length === 0) {
       throw new ProblemError(
         'missing_image',

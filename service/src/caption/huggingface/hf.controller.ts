@@ -62,6 +62,7 @@ export class HuggingFaceController {
   @ApiProblems(
     { status: 400, codes: ['validation_failed', 'missing_image', 'unsupported_option'] },
     { status: 404, codes: ['model_not_found'] },
+    408,
     413,
     { status: 415, codes: ['unsupported_media_type'] },
     { status: 422, codes: ['invalid_image'] },

@@ -218,6 +218,58 @@ describe('ImageUrlFetcher', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('reserves the image bytes before reading them: the Content-Length, else the limit', async () => {
+    const reserved: number[] = [];
+    const reserve = (bytes: number) => void reserved.push(bytes);
+    handler = (_request, response) => response.end(PNG); // with a Content-Length
+    expect(await fetcher().fetch(at('images.test'), { reserve })).toEqual(PNG);
+    handler = (_request, response) => {
+      response.write(PNG.subarray(0, 4)); // chunked: no length
+      response.end(PNG.subarray(4));
+    };
+    expect(await fetcher().fetch(at('images.test'), { reserve })).toEqual(PNG);
+    expect(reserved).toEqual([PNG.length, 1024]);
+  });
+
+  it('answers a refused reservation as it is, without reading the body', async () => {
+    const closed = new Promise<void>((resolve) => {
+      handler = (_request, response) => {
+        response.once('close', () => resolve());
+        response.writeHead(200, { 'content-length': '1000' });
+        response.write(Buffer.alloc(10)); // the rest never comes
+      };
+    });
+    const full = new ProblemError('intake_full', 'Uploads in progress hold all of it.');
+    const refused = await problem(
+      fetcher().fetch(at('images.test'), {
+        reserve: () => {
+          throw full;
+        },
+      }),
+    );
+    expect(refused).toBe(full);
+    await closed;
+  });
+
+  it("ends with the request's own reason when its signal aborts (deadline, client, drain)", async () => {
+    handler = (_request, response) => {
+      response.writeHead(200);
+      response.write(Buffer.alloc(10)); // then nothing more
+    };
+    const request = new AbortController();
+    const deadline = new ProblemError('request_timeout', 'No caption within REQUEST_TIMEOUT_MS.');
+    setTimeout(() => request.abort(deadline), 100);
+    const started = Date.now();
+    const ended = await problem(fetcher().fetch(at('images.test'), { signal: request.signal }));
+    expect(ended).toBe(deadline);
+    expect(Date.now() - started).toBeLessThan(1500); // URL_FETCH_TIMEOUT_MS is 2 s here
+    const gone = new AbortController();
+    setTimeout(() => gone.abort(), 50);
+    expect((await problem(fetcher().fetch(at('images.test'), { signal: gone.signal }))).code).toBe(
+      'client_closed',
+    );
+  });
+
   it.each([
     ['an error status', 404, /answered 404/],
     ['a server error', 500, /answered 500/],

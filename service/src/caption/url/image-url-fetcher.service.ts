@@ -5,11 +5,23 @@ import { Agent, request } from 'undici';
 import { ProblemError } from '../../common/problem/problem.error';
 import { formatBytes } from '../../common/problem/problem.filter';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { ByteCollector } from '../admission/request-body';
 import { refusedAddress } from './address-policy';
 
 export interface ResolvedAddress {
   address: string;
   family: number;
+}
+
+/** What the request a fetch serves gives it. */
+export interface FetchContext {
+  /** The request's own signal (deadline, client gone, drain): its reason is the answer. */
+  signal?: AbortSignal;
+  /**
+   * Called with the bytes the image will hold (its Content-Length, or the limit when it has
+   * none) before they are read; throws to refuse them (admission's upload buffer).
+   */
+  reserve?(bytes: number): void;
 }
 
 /** Host name to addresses; tests swap in a fixed table. */
@@ -31,8 +43,9 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  *   address: the check runs inside the socket's own DNS lookup, so there is no second lookup a
  *   rebinding DNS server could answer differently; IP literals are checked before connecting;
  * - each redirect target goes through the same checks;
- * - the body is capped at MAX_UPLOAD_BYTES (refused early from Content-Length), the whole
- *   fetch by URL_FETCH_TIMEOUT_MS;
+ * - the body is capped at MAX_UPLOAD_BYTES (refused early from Content-Length) and reserved
+ *   with the request's admission before it is read, as an upload's is; the whole fetch is
+ *   bounded by URL_FETCH_TIMEOUT_MS and by the request's own deadline and client;
  * - nothing of the client's request is forwarded (no cookies, no credentials, no headers), and
  *   cookies the target sets are not kept; no Accept-Encoding, so no decompression bomb.
  */
@@ -47,13 +60,15 @@ export class ImageUrlFetcher {
     this.resolve = resolve ?? systemResolver;
   }
 
-  async fetch(raw: string, clientGone?: AbortSignal): Promise<Buffer> {
+  async fetch(raw: string, context: FetchContext = {}): Promise<Buffer> {
     const { timeoutMs } = this.config.urlFetch;
     const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = clientGone ? AbortSignal.any([deadline, clientGone]) : deadline;
+    const signal = context.signal ? AbortSignal.any([deadline, context.signal]) : deadline;
     let url = parseUrl(raw);
     for (let redirects = 0; ; redirects++) {
-      const answer = await this.get(url, signal).catch((error: unknown) => {
+      const answer = await this.get(url, signal, context).catch((error: unknown) => {
+        // The request's own end (its deadline, its client, a drain) is its answer.
+        if (context.signal?.aborted) throw requestEnded(context.signal);
         throw fetchProblem(error, url, deadline.aborted, timeoutMs);
       });
       if (!('location' in answer)) return answer.bytes;
@@ -71,6 +86,7 @@ export class ImageUrlFetcher {
   private async get(
     url: URL,
     signal: AbortSignal,
+    context: FetchContext,
   ): Promise<{ bytes: Buffer } | { location: string }> {
     const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
     const admitPrivate = this.config.urlFetch.allowedPrivateHosts
@@ -99,7 +115,7 @@ export class ImageUrlFetcher {
           `${url.origin} answered ${response.statusCode} for the image URL.`,
         );
       }
-      return { bytes: await this.readCapped(response, url) };
+      return { bytes: await this.readCapped(response, url, context) };
     } finally {
       void agent.close();
     }
@@ -108,6 +124,7 @@ export class ImageUrlFetcher {
   private async readCapped(
     response: Awaited<ReturnType<typeof request>>,
     url: URL,
+    context: FetchContext,
   ): Promise<Buffer> {
     const max = this.config.http.maxUploadBytes;
     const tooLarge = () =>
@@ -116,11 +133,18 @@ export class ImageUrlFetcher {
         `The image at ${url.origin} is larger than the limit of ${formatBytes(max)}.`,
         { fields: { max_bytes: max } },
       );
-    if (Number(response.headers['content-length'] ?? 0) > max) {
+    const header = response.headers['content-length'];
+    const declared =
+      typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : undefined;
+    try {
+      if (declared !== undefined && declared > max) throw tooLarge();
+      context.reserve?.(declared ?? max);
+    } catch (error) {
       response.body.destroy();
-      throw tooLarge();
+      throw error;
     }
-    const chunks: Buffer[] = [];
+    // Allocated once at the declared length; chunks past it (a lying server) are refused below.
+    const collector = new ByteCollector(declared, max);
     let size = 0;
     for await (const chunk of response.body) {
       size += (chunk as Buffer).length;
@@ -128,9 +152,9 @@ export class ImageUrlFetcher {
         response.body.destroy();
         throw tooLarge();
       }
-      chunks.push(chunk as Buffer);
+      collector.push(chunk as Buffer);
     }
-    return Buffer.concat(chunks, size);
+    return collector.bytes();
   }
 
   /** The socket's DNS lookup: resolves, refuses unless every address passes, connects to them. */
@@ -194,6 +218,13 @@ function notAllowed(url: URL, why: string): ProblemError {
     'url_not_allowed',
     `The image URL's host ${url.hostname} is refused: ${why}.`,
   );
+}
+
+/** Why the request a fetch served ended: a ProblemError reason as it is, else the client left. */
+function requestEnded(signal: AbortSignal): Error {
+  return signal.reason instanceof ProblemError
+    ? signal.reason
+    : new ProblemError('client_closed', 'The client closed the connection during the fetch.');
 }
 
 /** A failed hop as a problem: our own refusals as they are, network errors as url_fetch_failed. */
