@@ -88,7 +88,7 @@ describe('CaptionService', () => {
     admission.leaveIntake.mockImplementation(() => calls.push('left intake'));
     const response = await service.caption(IMAGE, options, admission);
     expect(intake.toModelInput).toHaveBeenCalledWith(IMAGE, { width: 224, height: 224 }, signal);
-    expect(scheduler.submit).toHaveBeenCalledWith(RGB, options, signal, 12_345);
+    expect(scheduler.submit).toHaveBeenCalledWith(RGB, options, signal, 12_345, undefined);
     // the intake slot is freed once decoded, before the engine queue
     expect(calls).toEqual(['intake', 'left intake', 'schedule']);
     expect(response).toMatchObject({

@@ -9,6 +9,7 @@ import { DecodingOptions } from './engine/caption-engine';
 import { ImageIntakeService } from './image/image-intake.service';
 import { LoadedModel, ModelStatusService } from './model-status.service';
 import { CaptionScheduler, ScheduledCaption } from './scheduler/caption-scheduler.service';
+import { QueueRoom } from './scheduler/queue-room';
 
 /**
  * One caption: the response cache, else intake (bytes to model pixels), the scheduler (queue,
@@ -25,11 +26,15 @@ export class CaptionService {
     private readonly metrics: CaptionMetrics,
   ) {}
 
-  /** `admission` carries the deadline and abort signal from the request's arrival. */
+  /**
+   * `admission` carries the deadline and abort signal from the request's arrival; `room`, a
+   * queue place held for this caption (a batch's file), if any.
+   */
   async caption(
     image: Buffer,
     options: DecodingOptions,
     admission: AdmissionTicket,
+    room?: QueueRoom,
   ): Promise<CaptionResponseDto> {
     const started = performance.now();
     const model = this.loadedModel();
@@ -55,6 +60,7 @@ export class CaptionService {
       options,
       admission.signal,
       admission.deadlineAt,
+      room,
     );
 
     const answer = this.record(result, imageDecodeMs, started);

@@ -197,6 +197,73 @@ describe('CaptionScheduler', () => {
     });
   });
 
+  describe('rooms held for a batch', () => {
+    const refusal = (action: () => unknown) => {
+      try {
+        action();
+      } catch (error) {
+        return error as ProblemError;
+      }
+      throw new Error('expected a refusal');
+    };
+
+    it('refuses a batch as a whole when the queue cannot hold all of it', () => {
+      const { scheduler, fire } = setup({ queueMax: 4 });
+      fire(); // running
+      fire(); // waiting
+      const problem = refusal(() => scheduler.reserveRoom(4, performance.now() + 10_000));
+      expect(problem).toMatchObject({
+        code: 'queue_full',
+        detail:
+          "1 caption is already waiting; the queue (QUEUE_MAX 4) has room for 3 of this batch's 4 images.",
+      });
+      expect(Number(problem.extras.headers?.['Retry-After'])).toBeGreaterThanOrEqual(1);
+      expect(scheduler.reserveRoom(3, performance.now() + 10_000)).toBeDefined();
+    });
+
+    it('counts held places as waiting: others are refused, the batch files are not', async () => {
+      const { scheduler, engine, fire } = setup({ queueMax: 3 });
+      fire(); // running
+      const room = scheduler.reserveRoom(3, performance.now() + 10_000);
+      expect(scheduler.expectedWaitSeconds()).toBe(3); // 1 s per image until measured
+      expect(() => scheduler.submit(rgb(), OPTIONS, never())).toThrow(
+        '3 captions are already waiting.',
+      );
+      const first = scheduler.submit(rgb(), OPTIONS, never(), undefined, room);
+      const second = scheduler.submit(rgb(), OPTIONS, never(), undefined, room);
+      expect(scheduler.depth).toBe(2);
+      // One image of the batch was answered from the cache: its place is given back.
+      room.release();
+      expect(scheduler.expectedWaitSeconds()).toBe(2);
+      fire(); // takes the freed place
+      expect(scheduler.depth).toBe(3);
+      for (let i = 0; i < 4; i++) engine.complete();
+      await expect(Promise.all([first, second])).resolves.toHaveLength(2);
+    });
+
+    it('a used-up room checks like any submit', () => {
+      const { scheduler, fire } = setup({ queueMax: 2 });
+      fire(); // running
+      const room = scheduler.reserveRoom(1, performance.now() + 10_000);
+      void scheduler.submit(rgb(), OPTIONS, never(), undefined, room).catch(() => undefined);
+      fire();
+      expect(() => scheduler.submit(rgb(), OPTIONS, never(), undefined, room)).toThrow(
+        '2 captions are already waiting.',
+      );
+    });
+
+    it('refuses a batch that would not finish by its deadline at the recent pace, even alone', () => {
+      const { scheduler } = setup({ queueMax: 100 });
+      // 1 s per image until measured: 5 images and the pace margin take 6 s.
+      const alone = refusal(() => scheduler.reserveRoom(5, performance.now() + 5_500));
+      expect(alone).toMatchObject({ code: 'queue_full' });
+      expect(alone.detail).toBe(
+        '0 captions are waiting; at the recent pace this batch of 5 images (send fewer) would not finish within REQUEST_TIMEOUT_MS.',
+      );
+      expect(scheduler.reserveRoom(5, performance.now() + 6_500)).toBeDefined();
+    });
+  });
+
   it('refuses with 503 while the model is not ready, or (on arrival) while draining', () => {
     const { scheduler, status, config, engine, calls } = setup();
     const loading = new CaptionScheduler(config, engine, new ModelStatusService(calls as never), {

@@ -11,6 +11,7 @@ import {
   WorkerLostError,
 } from '../engine/caption-engine';
 import { ModelStatusService } from '../model-status.service';
+import { QueueRoom } from './queue-room';
 
 export interface ScheduledCaption extends EngineResult {
   queueMs: number;
@@ -41,7 +42,9 @@ interface Ticket {
  * room (ENGINE_MAX_ROWS decoder rows, ENGINE_MAX_BATCH images per worker), the next one joins
  * the running batch (continuous batching). Every request has a deadline (REQUEST_TIMEOUT_MS ->
  * 504) and is dropped from the queue, or from its running batch at the next decoder step, when
- * it times out or its client disconnects.
+ * it times out or its client disconnects. Places for several images (a batch) can be held up
+ * front (reserveRoom). One file of ~360 lines: the queue, the room checks and the feed to the
+ * engine share one state (the queue, the held places, the recent pace).
  */
 @Injectable()
 export class CaptionScheduler implements OnModuleDestroy {
@@ -53,6 +56,8 @@ export class CaptionScheduler implements OnModuleDestroy {
   private drained?: () => void;
   /** Exponentially weighted seconds of engine time per image. */
   private secondsPerImage = 1;
+  /** Places held by QueueRooms: captions that will be queued once decoded. */
+  private reserved = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -81,41 +86,71 @@ export class CaptionScheduler implements OnModuleDestroy {
     this.assertRoom();
   }
 
-  /** Queue room only: a request admitted before a drain began may still join the queue. */
-  private assertRoom(): void {
+  /**
+   * Queue room only (a request admitted before a drain began may still join the queue), for
+   * `images` captions that must finish within `withinMs`. Places held by QueueRooms count as
+   * taken.
+   */
+  private assertRoom(images = 1, withinMs = this.config.queue.requestTimeoutMs): void {
     if (!this.status.hasStarted) {
       throw this.refusal('not_ready', 'The model is still loading; retry shortly.');
     }
-    if (this.queue.length >= this.config.queue.max) {
-      throw this.refusal('queue_full', `${waiting(this.queue.length)} already waiting.`, {
-        'Retry-After': String(this.retryAfterSeconds()),
-      });
+    const ahead = this.queue.length + this.reserved;
+    const { max } = this.config.queue;
+    const retryAfter = { 'Retry-After': String(this.retryAfterSeconds()) };
+    if (ahead + images > max) {
+      const detail =
+        images === 1
+          ? `${waiting(ahead)} already waiting.`
+          : `${waiting(ahead)} already waiting; the queue (QUEUE_MAX ${max}) has room for ` +
+            `${Math.max(0, max - ahead)} of this batch's ${images} images.`;
+      throw this.refusal('queue_full', detail, retryAfter);
     }
     // Work that would only time out in the queue is refused now, while the client can still
-    // go elsewhere, instead of costing it the whole deadline and a 504.
+    // go elsewhere, instead of costing it the whole deadline and a 504. A lone caption is never
+    // refused on the estimate; a batch is, even alone, since its own images queue behind each
+    // other.
     const expectedWaitMs =
-      (this.expectedQueueSeconds(this.queue.length + 1) + this.secondsPerImage) * 1000;
-    if (this.queue.length > 0 && expectedWaitMs > this.config.queue.requestTimeoutMs) {
+      (this.expectedQueueSeconds(ahead + images) + this.secondsPerImage) * 1000;
+    if ((ahead > 0 || images > 1) && expectedWaitMs > withinMs) {
+      const which =
+        images === 1
+          ? 'this one'
+          : `this batch of ${images} images${ahead === 0 ? ' (send fewer)' : ''}`;
       throw this.refusal(
         'queue_full',
-        `${waiting(this.queue.length)} waiting; at the recent pace this one would not finish within REQUEST_TIMEOUT_MS.`,
-        { 'Retry-After': String(this.retryAfterSeconds()) },
+        `${waiting(ahead)} waiting; at the recent pace ${which} would not finish within REQUEST_TIMEOUT_MS.`,
+        retryAfter,
       );
     }
   }
 
   /**
+   * Holds queue places for `images` captions that will be submitted one by one as their images
+   * are decoded (a batch's files), after checking the queue can take all of them by `deadlineAt`
+   * at the recent pace: the batch is refused as a whole (429) up front, and none of its files is
+   * refused later for places others took meanwhile.
+   */
+  reserveRoom(images: number, deadlineAt: number): QueueRoom {
+    this.assertRoom(images, deadlineAt - performance.now());
+    this.reserved += images;
+    return new QueueRoom(images, (places) => (this.reserved -= places));
+  }
+
+  /**
    * Queues a caption until `deadlineAt` (performance.now() time; by default REQUEST_TIMEOUT_MS
    * from now). `signal` drops it from the queue or its batch; a ProblemError reason
-   * (request_timeout, draining) is the answer, any other reason means the client left.
+   * (request_timeout, draining) is the answer, any other reason means the client left. With a
+   * `room` that has a place left, the caption takes it instead of checking for room.
    */
   submit(
     rgb: Uint8Array,
     options: DecodingOptions,
     signal: AbortSignal,
     deadlineAt = performance.now() + this.config.queue.requestTimeoutMs,
+    room?: QueueRoom,
   ): Promise<ScheduledCaption> {
-    this.assertRoom();
+    if (!room?.take()) this.assertRoom();
     return new Promise<ScheduledCaption>((resolve, reject) => {
       const ticket: Ticket = {
         id: randomUUID(),
@@ -291,7 +326,7 @@ export class CaptionScheduler implements OnModuleDestroy {
 
   /** Seconds until the queue ahead would drain at the recent pace. */
   expectedWaitSeconds(): number {
-    return this.expectedQueueSeconds(this.queue.length);
+    return this.expectedQueueSeconds(this.queue.length + this.reserved);
   }
 
   /** Engine time for `images` queued captions at the recent pace (seconds per image). */
