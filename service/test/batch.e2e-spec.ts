@@ -7,6 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { ModelLoaderService } from '../src/caption/model-loader.service';
+import { CaptionScheduler } from '../src/caption/scheduler/caption-scheduler.service';
 import { bootApp, testConfig } from './support/app';
 import { FakeEngine } from './support/fake-engine';
 import { PHOTOS, TINY_MODEL, copyModel } from './support/fixtures';
@@ -149,18 +150,35 @@ describe('POST /captions and the queue (fake engine)', () => {
   it('refuses a batch the queue cannot hold with 429 and Retry-After, before captioning any', async () => {
     const engine = new FakeEngine();
     engine.autoComplete = true;
-    const app = await bootApp(testConfig({ MODEL_DIR: '/fake-model', QUEUE_MAX: '2' }), engine);
+    // MAX_BATCH_FILES follows the smaller queue: 3.
+    const app = await bootApp(testConfig({ MODEL_DIR: '/fake-model', QUEUE_MAX: '3' }), engine);
+    const http = app.getHttpServer();
     try {
       await app.get(ModelLoaderService).load();
-      const response = await request(app.getHttpServer())
+      engine.autoComplete = false;
+      const single = () =>
+        request(http).post('/caption').set('Content-Type', 'image/jpeg').send(FLOWER);
+      const running = single();
+      const waiting = single();
+      const answers = Promise.all([running, waiting]);
+      const scheduler = app.get(CaptionScheduler);
+      while (scheduler.depth < 1) await new Promise((r) => setTimeout(r, 10));
+      const response = await request(http)
         .post('/captions')
         .attach('files', FLOWER, 'a.jpg')
         .attach('files', FLOWER, 'b.jpg')
         .attach('files', FLOWER, 'c.jpg');
       expect(response.status).toBe(429);
-      expect(response.body.code).toBe('queue_full');
+      expect(response.body).toMatchObject({
+        code: 'queue_full',
+        detail:
+          "1 caption is already waiting; the queue (QUEUE_MAX 3) has room for 2 of this batch's 3 images.",
+      });
       expect(response.headers['retry-after']).toMatch(/^\d+$/);
-      expect(engine.submitted).toHaveLength(1); // the warm-up only
+      expect(engine.submitted).toHaveLength(2); // the warm-up and the running caption only
+      engine.autoComplete = true;
+      engine.complete();
+      expect((await answers).map((a) => a.status)).toEqual([200, 200]);
     } finally {
       await app.close();
     }

@@ -144,6 +144,15 @@ describe('loadConfig', () => {
       );
     });
 
+    it('keep a batch within QUEUE_MAX: the default follows it, a larger setting is refused', () => {
+      expect(load({}).batch.maxFiles).toBe(16);
+      expect(load({ QUEUE_MAX: '8' }).batch.maxFiles).toBe(8);
+      expect(load({ QUEUE_MAX: '8', MAX_BATCH_FILES: '8' }).batch.maxFiles).toBe(8);
+      expect(() => load({ QUEUE_MAX: '8', MAX_BATCH_FILES: '9' })).toThrow(
+        /MAX_BATCH_FILES: 9 exceeds QUEUE_MAX \(8\)/,
+      );
+    });
+
     it('refuse more decodes than libuv threads to run them', () => {
       expect(() => load({ DECODE_CONCURRENCY: '4' })).toThrow(/DECODE_CONCURRENCY: 4 decodes/);
     });

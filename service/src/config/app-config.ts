@@ -1,6 +1,6 @@
 import { cpuBudget } from '../common/cpu-budget';
 import { memoryBudget } from '../common/memory-budget';
-import { ConfigError, Environment, MEMORY_SHARES, parseEnvironment } from './environment';
+import { ConfigError, DEFAULTS, Environment, MEMORY_SHARES, parseEnvironment } from './environment';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -109,8 +109,23 @@ export function loadConfig(
       allowedPrivateHosts: list(e.URL_ALLOWED_PRIVATE_HOSTS).map((host) => host.toLowerCase()),
       timeoutMs: e.URL_FETCH_TIMEOUT_MS,
     },
-    batch: { maxFiles: e.MAX_BATCH_FILES },
+    batch: { maxFiles: batchFiles(e) },
   };
+}
+
+/**
+ * A batch is queued whole (its images hold their places up front), so it may have at most
+ * QUEUE_MAX files: the default follows a smaller queue, a larger setting is refused.
+ */
+function batchFiles(e: Environment): number {
+  if (e.MAX_BATCH_FILES === undefined) return Math.min(DEFAULTS.MAX_BATCH_FILES, e.QUEUE_MAX);
+  if (e.MAX_BATCH_FILES > e.QUEUE_MAX) {
+    throw new ConfigError(
+      `Invalid environment variable MAX_BATCH_FILES: ${e.MAX_BATCH_FILES} exceeds QUEUE_MAX ` +
+        `(${e.QUEUE_MAX}), so the largest batch could never be queued`,
+    );
+  }
+  return e.MAX_BATCH_FILES;
 }
 
 function list(value: string): string[] {

@@ -58,6 +58,7 @@ export const DEFAULTS = {
   URL_ALLOWED_PRIVATE_HOSTS: '',
   URL_FETCH_TIMEOUT_MS: 10_000,
   // The batch route's most files per request: 16 images are 4 engine batches of ENGINE_MAX_BATCH.
+  // A batch must fit the queue whole, so the default is at most QUEUE_MAX.
   MAX_BATCH_FILES: 16,
 } as const;
 
@@ -147,7 +148,8 @@ export class Environment {
 
   @IntVariable(100, 600_000) URL_FETCH_TIMEOUT_MS: number = DEFAULTS.URL_FETCH_TIMEOUT_MS;
 
-  @IntVariable(1, 256) MAX_BATCH_FILES: number = DEFAULTS.MAX_BATCH_FILES;
+  // Unset: DEFAULTS.MAX_BATCH_FILES, at most QUEUE_MAX (see loadConfig).
+  @IntVariable(1, 256, { optional: true }) MAX_BATCH_FILES?: number;
 
   @IntVariable(100, 600_000) BODY_TIMEOUT_MS: number = DEFAULTS.BODY_TIMEOUT_MS;
 
@@ -183,6 +185,7 @@ export const ENVIRONMENT_VARIABLES = Object.keys(new Environment()).concat([
   'UPLOAD_BUFFER_BYTES',
   'DECODE_CONCURRENCY',
   'DECODE_MEMORY_BYTES',
+  'MAX_BATCH_FILES',
 ]);
 
 export class ConfigError extends Error {}

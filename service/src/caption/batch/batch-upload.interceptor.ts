@@ -1,36 +1,27 @@
 import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import multer from 'multer';
 import { Observable, from, switchMap } from 'rxjs';
 import { ProblemError } from '../../common/problem/problem.error';
-import { formatBytes } from '../../common/problem/problem.filter';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { DECODING_OPTION_NAMES } from '../decoding-options/decoding-option-catalog';
+import { CaptionAdmission } from '../admission/caption-admission.service';
+import { readMultipartBody } from '../admission/request-body';
+import { MAX_OPTION_FIELDS } from '../caption-upload.interceptor';
 
 export interface BatchRequest extends Request {
   batchFiles?: Buffer[];
+  /** Multipart text fields (decoding options); a repeated one keeps every value. */
+  formFields?: Record<string, string | string[]>;
 }
 
 /**
- * Reads the images of a batch: repeated multipart fields `files`, each within MAX_UPLOAD_BYTES,
- * at most MAX_BATCH_FILES of them; text fields may only be decoding options.
+ * Reads the images of a batch with the shared multipart reader, within the admitted request's
+ * budget (the batch body limit, BODY_TIMEOUT_MS, its deadline and client): repeated fields
+ * `files`, at most MAX_BATCH_FILES, each within MAX_UPLOAD_BYTES; text fields may only be
+ * decoding options.
  */
 @Injectable()
 export class BatchUploadInterceptor implements NestInterceptor {
-  private readonly multipart: ReturnType<typeof multer>;
-
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.multipart = multer({
-      storage: multer.memoryStorage(),
-      limits: {
-        fileSize: config.http.maxUploadBytes,
-        files: config.batch.maxFiles,
-        fields: DECODING_OPTION_NAMES.length * 2,
-        fieldSize: 64,
-        parts: config.batch.maxFiles + DECODING_OPTION_NAMES.length * 2,
-      },
-    });
-  }
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<BatchRequest>();
@@ -45,41 +36,25 @@ export class BatchUploadInterceptor implements NestInterceptor {
         `Send the images as multipart/form-data, each in a field named 'files' (got ${request.headers['content-type'] ?? 'no Content-Type'}).`,
       );
     }
-    await new Promise<void>((resolve, reject) =>
-      this.multipart.array('files', this.config.batch.maxFiles)(request, response, (error) =>
-        error ? reject(this.problem(error)) : resolve(),
-      ),
-    );
-    const files = (request.files as Express.Multer.File[] | undefined) ?? [];
-    request.batchFiles = files.map((file) => file.buffer);
-  }
-
-  private problem(error: unknown): ProblemError {
-    const { code, field } = error as { code?: string; field?: string };
     const { maxFiles } = this.config.batch;
-    switch (code) {
-      case 'LIMIT_FILE_COUNT':
-      case 'LIMIT_UNEXPECTED_FILE':
-        return field && field !== 'files'
-          ? new ProblemError(
-              'missing_image',
-              `Send each image in a field named 'files' (got '${field}').`,
-            )
-          : new ProblemError(
-              'too_many_files',
-              `A batch takes at most ${maxFiles} files (MAX_BATCH_FILES); send the rest in another.`,
-            );
-      case 'LIMIT_FILE_SIZE':
-        return new ProblemError(
-          'payload_too_large',
-          `A file is larger than the limit of ${formatBytes(this.config.http.maxUploadBytes)}.`,
-          { fields: { max_bytes: this.config.http.maxUploadBytes } },
-        );
-      default:
-        return new ProblemError(
-          'validation_failed',
-          `The multipart body cannot be read: ${(error as Error).message}`,
-        );
-    }
+    const body = await readMultipartBody(
+      request,
+      response,
+      CaptionAdmission.of(request).bodyBudget,
+      {
+        fileFields: ['files'],
+        maxFiles,
+        maxFileBytes: this.config.http.maxUploadBytes,
+        tooManyFiles: () =>
+          new ProblemError(
+            'too_many_files',
+            `A batch takes at most ${maxFiles} files (MAX_BATCH_FILES); send the rest in another.`,
+          ),
+        maxFields: MAX_OPTION_FIELDS,
+        maxFieldBytes: 64,
+      },
+    );
+    request.batchFiles = body.files.map((file) => file.bytes);
+    request.formFields = body.fields;
   }
 }

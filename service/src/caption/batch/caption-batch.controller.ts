@@ -20,7 +20,7 @@ import {
 import type { Response } from 'express';
 import { ApiProblems } from '../../common/problem/api-problems.decorator';
 import { ProblemDto } from '../../common/problem/problem.dto';
-import { CaptionAdmissionGuard } from '../caption-admission.guard';
+import { AdmitBodiesOf, CaptionAdmissionGuard } from '../caption-admission.guard';
 import { AdmissionTicket } from '../admission/admitted-request';
 import { Admission, CaptionOptions } from '../caption-request.decorators';
 import { ApiCaptionOptions } from '../caption.openapi';
@@ -44,13 +44,17 @@ export class CaptionBatchController {
   @Post()
   @HttpCode(200)
   @UseGuards(CaptionAdmissionGuard)
+  @AdmitBodiesOf('batch')
   @UseInterceptors(BatchUploadInterceptor)
   @ApiOperation({
     summary: 'Caption several images',
     description:
       'Repeated multipart fields `files` (at most MAX_BATCH_FILES), options as for /caption. ' +
-      'Each image is captioned as a single request would be, sharing engine batches; the answer ' +
-      'lists a caption or a problem per file, in upload order.',
+      'The request is admitted once, its body limited to MAX_BATCH_FILES x MAX_UPLOAD_BYTES ' +
+      '(and UPLOAD_BUFFER_BYTES); it is refused as a whole (429) when the queue cannot take ' +
+      'every image at the recent pace. Each image is then captioned as a single request would ' +
+      'be, sharing engine batches; the answer lists a caption or a problem per file, in upload ' +
+      'order.',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({
@@ -78,6 +82,7 @@ export class CaptionBatchController {
       status: 400,
       codes: ['validation_failed', 'missing_image', 'unsupported_option', 'too_many_files'],
     },
+    408,
     { status: 413, codes: ['payload_too_large'] },
     { status: 415, codes: ['unsupported_media_type'] },
     429,
