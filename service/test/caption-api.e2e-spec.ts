@@ -263,6 +263,14 @@ describe('caption API (tiny model, e2e)', () => {
         'image_too_large',
       ],
       [
+        // 49,000,000 pixels (within MAX_INPUT_PIXELS), but a row that wide needs ~1.3 GB to decode
+        'a PNG whose decode would need more than DECODE_MEMORY_BYTES',
+        () =>
+          request(http).post('/caption').attach('file', pngDeclaring(49_000_000, 1), 'wide.png'),
+        413,
+        'image_too_large',
+      ],
+      [
         'a raw body over MAX_UPLOAD_BYTES',
         () =>
           request(http)
@@ -316,6 +324,16 @@ describe('caption API (tiny model, e2e)', () => {
       ['POST on /health/live', () => request(http).post('/health/live'), 405, 'method_not_allowed'],
     ])('%s -> %i %s', async (_what, send, status, code) => {
       expectProblem(await send(), status as number, code as string);
+    });
+
+    it('says how much memory a refused decode would need, and the limit', async () => {
+      const response = await request(http)
+        .post('/caption')
+        .attach('file', pngDeclaring(49_000_000, 1), 'wide.png');
+      expectProblem(response, 413, 'image_too_large');
+      // the 2 GiB test budget's quarter
+      expect(response.body.max_decode_bytes).toBe(512 * 1024 * 1024);
+      expect(response.body.decode_bytes).toBeGreaterThan(response.body.max_decode_bytes);
     });
 
     it('names the allowed methods of a known path', async () => {

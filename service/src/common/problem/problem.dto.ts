@@ -63,7 +63,23 @@ export class ProblemDto {
 
   @ApiPropertyOptional({
     type: 'integer',
-    description: '`payload_too_large`: the most bytes accepted for one image (MAX_UPLOAD_BYTES).',
+    description:
+      '`image_too_large`: the memory decoding this image would need, estimated from its header.',
+  })
+  decode_bytes?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    description:
+      '`image_too_large`: the most decode memory one image may need (DECODE_MEMORY_BYTES).',
+  })
+  max_decode_bytes?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    description:
+      "`payload_too_large`: the most bytes accepted for what was too large: the body (its route's " +
+      'limit), a file or a fetched image (MAX_UPLOAD_BYTES).',
   })
   max_bytes?: number;
 
