@@ -10,7 +10,7 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: '<rootDir>/service/test/support/native-realm.environment.js',
-      roots: ['<rootDir>/service/src', '<rootDir>/tools'],
+      roots: ['<rootDir>/service/src', '<rootDir>/tools', '<rootDir>/bench'],
       testMatch: ['**/*.spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
     },

@@ -42,7 +42,7 @@ export interface Started {
   /** Seconds from spawn until the ready URL answered 200. */
   coldStartSeconds: number;
   /** How it ended, once it has (set by the exit listener). */
-  exit?: { code: number | null; signal: NodeJS.Signals | null };
+  exit?: { code: number | null; signal: NodeJS.Signals | null; at: number };
 }
 
 /** Spawns a server and polls `readyUrl` every 50 ms until it answers 200. */
@@ -60,7 +60,7 @@ export async function startAndWait(
   });
   track(child);
   const result: Started = { child, coldStartSeconds: NaN };
-  child.on('exit', (code, signal) => (result.exit = { code, signal }));
+  child.on('exit', (code, signal) => (result.exit = { code, signal, at: performance.now() }));
   for (;;) {
     if (result.exit) {
       throw new Error(
@@ -114,7 +114,9 @@ export function sampleRss(pid: number, everyMs = 50) {
   const started = performance.now();
   const timer = setInterval(() => {
     try {
-      samples.push({ t: (performance.now() - started) / 1000, mb: rssMb(pid) });
+      const mb = rssMb(pid);
+      // A process being reaped has a status file without VmRSS.
+      if (Number.isFinite(mb)) samples.push({ t: (performance.now() - started) / 1000, mb });
     } catch {
       // the process has gone; its exit is reported elsewhere
     }
