@@ -103,6 +103,13 @@ describe('targetLines', () => {
     ).toEqual([undefined, undefined, undefined, undefined, undefined, undefined, undefined]);
   });
 
+  it('says NOT MEASURED when an open-loop phase completed no caption', () => {
+    const ours = system(0.2, 12, {
+      openLoop: [{ fraction: 0.8, result: { latency: latencyOf([]) } as never }],
+    });
+    expect(targetLines(results({ ours }))[4].ok).toBeUndefined();
+  });
+
   it('compares greedy with transformers.js q8 and open-loop p95 with single-stream p50', () => {
     const ours = system(0.2, 12, {
       openLoop: [{ fraction: 0.8, result: { latency: latencyOf([0.51]) } as never }],

@@ -44,8 +44,11 @@ export function targetLines(r: BenchResults): TargetLine[] {
     figure: throughput === undefined ? '-' : x(throughput),
     ok: throughput === undefined ? undefined : throughput >= 12,
   });
-  const p95At80 = (s: NonNullable<typeof seed>) =>
-    s.openLoop.find((o) => o.fraction === 0.8)?.result.latency.p95;
+  // NaN when no caption completed in that phase: not measured, rather than missed.
+  const p95At80 = (s: NonNullable<typeof seed>) => {
+    const p95 = s.openLoop.find((o) => o.fraction === 0.8)?.result.latency.p95;
+    return p95 === undefined || Number.isNaN(p95) ? undefined : p95;
+  };
   const ourP95 = ours ? p95At80(ours) : undefined;
   const seedP95 = seed ? p95At80(seed) : undefined;
   lines.push({
