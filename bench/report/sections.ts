@@ -162,6 +162,11 @@ export function peersSection(r: BenchResults): string {
     ...systems
       .filter(isHttp)
       .map((s) => `${s.name}: ${s.detail}; capacity ${s.capacity.toFixed(2)}/s`),
+    ...(r.transformersJs.length
+      ? [
+          'transformers.js: a library, not a server; its cold start is from importing it to the pipeline loaded',
+        ]
+      : []),
     ...r.transformersJs
       .filter((t) => t.beams4SameAsGreedy)
       .map(

@@ -12,7 +12,7 @@ import { DURATIONS, NEW_TOKENS } from '../settings';
 export interface TransformersJsResult {
   name: string;
   dtype: 'q8' | 'fp32';
-  /** Spawn until the pipeline was loaded. */
+  /** Import of the library to the pipeline loaded, in its process (Node's start-up not counted). */
   coldStartSeconds: number;
   peakRssMb: number;
   greedy: Latency;
@@ -34,7 +34,6 @@ export async function benchTransformersJs(
   beams: number[],
 ): Promise<TransformersJsResult> {
   log(`transformers.js ${dtype}: beams ${beams.join(', ')}`);
-  const started = performance.now();
   const child = spawn(
     process.execPath,
     ['-r', 'ts-node/register/transpile-only', join(__dirname, 'transformers-js.child.ts')],
@@ -63,7 +62,7 @@ export async function benchTransformersJs(
     while ((newline = buffered.indexOf('\n')) >= 0) {
       const line = buffered.slice(0, newline);
       buffered = buffered.slice(newline + 1);
-      if (line === 'READY') coldStartSeconds = (performance.now() - started) / 1000;
+      if (line.startsWith('READY ')) coldStartSeconds = Number(line.slice(6));
       if (line.startsWith('RESULT ')) output = JSON.parse(line.slice(7)) as ChildOutput;
     }
   });
