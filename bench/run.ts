@@ -28,8 +28,8 @@ import {
 } from './engine-api';
 import { measureFidelity } from './fidelity/fidelity';
 import { loadImages } from './http/load';
-import { measureMachineLimits } from './limits/machine-limits';
-import { stageTable } from './limits/stages';
+import { bestOf, measureMachineLimits } from './limits/machine-limits';
+import { againstLimits, stageTable } from './limits/stages';
 import { ensureVenv, modelDirFor } from './model-files';
 import { log } from './processes';
 import { BenchResults } from './report/results';
@@ -113,6 +113,12 @@ async function main(): Promise<void> {
     if (SYSTEMS.includes('ours')) {
       results.ours = await benchOurs('ours (defaults)', {}, modelDir, images);
     }
+  }
+  if (results.limits && results.stages && ONLY.includes('peers')) {
+    // Measured again after the peers: the limits are the better of the two measurements.
+    log('measuring the machine limits again');
+    results.limits = bestOf(results.limits, await measureMachineLimits(budget));
+    results.stages = againstLimits(results.stages, results.limits);
   }
   if (ONLY.includes('fidelity')) {
     results.fidelity = await measureFidelity(MODES, QUICK ? [0] : FIDELITY_SEEDS, imagePaths);

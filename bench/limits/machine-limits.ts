@@ -209,3 +209,19 @@ export async function measureMachineLimits(threads: number): Promise<MachineLimi
     fp32GmacPerSecond: best((r) => r.kind === 'fp32'),
   };
 }
+
+/**
+ * The better of two measurements of the same limits (taken at the start and at the end of a
+ * run): another process can only slow a measurement down, never speed it up.
+ */
+export function bestOf(a: MachineLimits, b: MachineLimits): MachineLimits {
+  const pick = <T extends { gbPerSecond?: number; gmacPerSecond?: number }>(x: T, y: T) =>
+    (y.gbPerSecond ?? y.gmacPerSecond ?? 0) > (x.gbPerSecond ?? x.gmacPerSecond ?? 0) ? y : x;
+  return {
+    bandwidth: a.bandwidth.map((x, i) => (b.bandwidth[i] ? pick(x, b.bandwidth[i]) : x)),
+    bandwidthGbPerSecond: Math.max(a.bandwidthGbPerSecond, b.bandwidthGbPerSecond),
+    matmul: a.matmul.map((x, i) => (b.matmul[i] ? pick(x, b.matmul[i]) : x)),
+    int8GmacPerSecond: Math.max(a.int8GmacPerSecond, b.int8GmacPerSecond),
+    fp32GmacPerSecond: Math.max(a.fp32GmacPerSecond, b.fp32GmacPerSecond),
+  };
+}

@@ -175,3 +175,8 @@ export async function stageTable(
     measuredMs: measured[stage],
   }));
 }
+
+/** The same stages against other limits (the costs and the measured times do not change). */
+export function againstLimits(stages: StageResult[], limits: MachineLimits): StageResult[] {
+  return stages.map((s) => ({ ...s, ...limitOf(s, limits) }));
+}

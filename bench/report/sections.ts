@@ -22,7 +22,7 @@ export function limitsSection(r: BenchResults): string {
   if (!r.limits || !r.stages) return '';
   const l = r.limits;
   const lines = [
-    'Machine limits (measured now):',
+    'Machine limits (measured at the start and again after the peers; the better of the two):',
     ...l.bandwidth.map(
       (b) =>
         `  memory bandwidth, STREAM-style copy of 2 x ${b.megabytes} MB, ${b.threads} thread${b.threads > 1 ? 's' : ''}: ` +
@@ -146,10 +146,11 @@ export function peersSection(r: BenchResults): string {
   const better = (name: string) => (name.startsWith('throughput') ? 'higher' : 'lower');
   const compare = (mine: number | undefined, theirs: number | undefined, name: string) => {
     if (mine === undefined || theirs === undefined) return '-';
+    if (!(mine > 0 && theirs > 0) || !Number.isFinite(mine) || !Number.isFinite(theirs)) return '-';
     if (name.startsWith('peak RSS')) return `${(mine / theirs).toFixed(2)}x`;
-    return better(name) === 'higher'
-      ? `${(mine / theirs).toFixed(2)}x more`
-      : `${(theirs / mine).toFixed(2)}x faster`;
+    const gain = better(name) === 'higher' ? mine / theirs : theirs / mine;
+    const [up, down] = better(name) === 'higher' ? ['more', 'less'] : ['faster', 'slower'];
+    return gain >= 1 ? `${gain.toFixed(2)}x ${up}` : `${(1 / gain).toFixed(2)}x ${down}`;
   };
   const table = [header];
   for (const row of rows) {

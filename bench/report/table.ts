@@ -15,8 +15,9 @@ export function renderTable(rows: string[][]): string {
 }
 
 /** A number with fixed digits, or "-" when it was not measured. */
-export function fixed(value: number | undefined, digits: number): string {
-  return value === undefined || Number.isNaN(value) ? '-' : value.toFixed(digits);
+export function fixed(value: number | undefined | null, digits: number): string {
+  // null: a NaN that went through results.json
+  return value === undefined || value === null || Number.isNaN(value) ? '-' : value.toFixed(digits);
 }
 
 export function ratio(value: number | undefined, digits = 2): string {
