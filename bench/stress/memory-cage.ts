@@ -106,17 +106,16 @@ function tryV1(name: string, limitBytes: number): MemoryCage | undefined {
   };
 }
 
-/** BENCH_STRESS_NO_CAGE=1 runs without the limit, to see how much the service would take. */
-export function createMemoryCage(limitBytes: number): MemoryCage {
+/** `disabled`: run without a limit (BENCH_STRESS_MEMORY_LIMIT=none). */
+export function createMemoryCage(limitBytes: number, disabled = false): MemoryCage {
   const name = `caption-stress-${process.pid}`;
-  const disabled = process.env.BENCH_STRESS_NO_CAGE === '1';
   const cage = disabled ? undefined : (tryV2(name, limitBytes) ?? tryV1(name, limitBytes));
   if (cage) return cage;
   return {
     kind: 'none',
     limitBytes,
     reason: disabled
-      ? 'disabled with BENCH_STRESS_NO_CAGE=1'
+      ? 'disabled with BENCH_STRESS_MEMORY_LIMIT=none'
       : 'no writable cgroup with the memory controller here (needs root or a delegated cgroup)',
     wrap: (cmd, args) => ({ cmd, args }),
     peakBytes: () => undefined,

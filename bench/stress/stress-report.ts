@@ -53,6 +53,18 @@ export interface StressResult {
   oomKills?: number;
 }
 
+/** "3x 408 after <= 10.2 s, 1x ECONNRESET after <= 2.8 s" */
+function endings(outcomes: Outcome[]): string {
+  const by = new Map<string, number[]>();
+  for (const o of outcomes) {
+    const key = String(o.status ?? o.failure);
+    by.set(key, [...(by.get(key) ?? []), o.seconds]);
+  }
+  return [...by]
+    .map(([k, secs]) => `${secs.length}x ${k} after <= ${Math.max(...secs).toFixed(1)} s`)
+    .join(', ');
+}
+
 const s = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} s` : 'never');
 
 function groupTable(outcomes: Outcome[]): string {
@@ -150,8 +162,8 @@ export function stressReport(r: StressResult): string {
     [
       '1 byte/s upload cut within the body timeout with 408 problem+json',
       body
-        ? `${body.variable}=${body.ms} ms; ${slow.map((o) => `${o.status ?? o.failure} after ${o.seconds.toFixed(1)} s`).join(', ')}`
-        : `no body timeout setting in the service (not available); ${slow.map((o) => `${o.status ?? o.failure} after ${o.seconds.toFixed(1)} s`).join(', ')}`,
+        ? `${body.variable}=${body.ms} ms; ${endings(slow)}`
+        : `no body timeout setting in the service (not available); ${endings(slow)}`,
       slowCut,
     ],
     [
@@ -163,10 +175,14 @@ export function stressReport(r: StressResult): string {
     ],
   ];
   const smalls = r.outcomes.filter((o) => o.group === 'small normal caption');
+  const imposed =
+    r.cage.limitBytes === r.pod.memoryLimitBytes
+      ? ''
+      : ` (set by BENCH_STRESS_MEMORY_LIMIT; the pod's is ${limitGiB} GiB)`;
   const cage =
     r.cage.kind === 'none'
       ? `memory limit NOT imposed (${r.cage.reason}): an OOM kill cannot happen here, read peak RSS against the limit`
-      : `memory limit ${limitGiB} GiB imposed with a ${r.cage.kind}; cgroup peak ${((r.cgroupPeakBytes ?? NaN) / 2 ** 20).toFixed(0)} MB ` +
+      : `memory limit ${(r.cage.limitBytes / 2 ** 30).toFixed(1)} GiB${imposed} imposed with a ${r.cage.kind}; cgroup peak ${((r.cgroupPeakBytes ?? NaN) / 2 ** 20).toFixed(0)} MB ` +
         `(page cache included), OOM kills ${r.oomKills ?? '?'}; the service's view at the standard path: ${r.limitSeenByService}`;
   const declared = Object.entries(r.settings.all)
     .filter(([k]) => !/DIR|HUB_URL|HOST|PORT|MODEL_ID/.test(k))
