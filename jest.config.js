@@ -12,7 +12,7 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: '<rootDir>/service/test/support/native-realm.environment.js',
-      roots: ['<rootDir>/service/src', '<rootDir>/tools'],
+      roots: ['<rootDir>/service/src', '<rootDir>/tools', '<rootDir>/bench'],
       testMatch: ['**/*.spec.ts'],
       setupFiles: ['<rootDir>/service/test/support/quiet-nest-logger.js'],
       transform: { '^.+\\.ts$': tsJest },

@@ -63,11 +63,11 @@ describe('caption CLI (tiny model, e2e)', () => {
       testConfig({
         MODEL_DIR: TINY_MODEL,
         MODEL_CACHE_DIR: cacheDir,
+        // One caption in the engine and one waiting: with continuous batching a running batch
+        // takes up to ENGINE_MAX_BATCH images, which would leave no 429 to retry.
         QUEUE_MAX: '1',
+        ENGINE_MAX_BATCH: '1',
         CACHE_MAX_ENTRIES: '0',
-        // A queued caption waits 300 ms for company while the engine is idle, so four in flight
-        // meet a full queue however fast the tiny model captions.
-        ENGINE_MAX_WAIT_MS: '300',
       }),
     );
     await app.get(ModelLoaderService).load();

@@ -19,6 +19,7 @@ import { prepareModel } from '../prepare/model-preparer';
 import { Fidelity } from '../prepared-model';
 import { DecodeLoop } from './decode-loop';
 import { OnnxCaptionModel } from './onnx-caption-model';
+import { fromGenerateKwargs } from '../../../../test/support/decoding-options';
 
 /**
  * Measured on this tiny model (hidden size 8, so quantization moves its logits far more than
@@ -31,20 +32,6 @@ const RECORDED: Record<Fidelity, { identical: number; tokens: number }> = {
   exact: { identical: 26, tokens: 0.89 },
   fast: { identical: 27, tokens: 0.885 },
 };
-
-function toOptions(hf: Record<string, number | boolean | string>): DecodingOptions {
-  const maxNew =
-    typeof hf.max_new_tokens === 'number' ? hf.max_new_tokens : (hf.max_length as number) - 1;
-  return {
-    maxNewTokens: maxNew,
-    minNewTokens: (hf.min_new_tokens as number) ?? 0,
-    numBeams: (hf.num_beams as number) ?? 1,
-    lengthPenalty: (hf.length_penalty as number) ?? 1,
-    earlyStopping: (hf.early_stopping as boolean | 'never') ?? false,
-    noRepeatNgramSize: (hf.no_repeat_ngram_size as number) ?? 0,
-    repetitionPenalty: (hf.repetition_penalty as number) ?? 1,
-  };
-}
 
 async function captionAlone(
   model: OnnxCaptionModel,
@@ -103,7 +90,7 @@ describe('fidelity of the q8 modes to PyTorch fp32 (tiny model)', () => {
         const { options, ids } = golden.settings[setting];
         for (const image of golden.images) {
           const pixels = normalizePixels(await referencePixels(image), model.spec);
-          const ours = await captionAlone(model, pixels, toOptions(options));
+          const ours = await captionAlone(model, pixels, fromGenerateKwargs(options));
           if (ours.join() === ids[image].join()) identical++;
           tokens += agreement(ours, ids[image]);
         }

@@ -14,26 +14,11 @@ import {
   readGolden,
   referencePixels,
 } from '../../../../test/support/fixtures';
-import { DecodingOptions } from '../decoding/decoding-options';
 import { normalizePixels } from '../model/pixels';
 import { prepareModel } from '../prepare/model-preparer';
 import { DecodeLoop, ItemResult, LoopItem } from './decode-loop';
 import { OnnxCaptionModel } from './onnx-caption-model';
-
-function toOptions(hf: Record<string, number | boolean | string>): DecodingOptions {
-  const maxNew =
-    typeof hf.max_new_tokens === 'number' ? hf.max_new_tokens : (hf.max_length as number) - 1;
-  return {
-    maxNewTokens: maxNew,
-    minNewTokens: (hf.min_new_tokens as number) ?? 0,
-    numBeams: (hf.num_beams as number) ?? 1,
-    lengthPenalty: (hf.length_penalty as number) ?? 1,
-    earlyStopping: (hf.early_stopping as boolean | 'never') ?? false,
-    noRepeatNgramSize: (hf.no_repeat_ngram_size as number) ?? 0,
-    repetitionPenalty: (hf.repetition_penalty as number) ?? 1,
-    numReturnSequences: (hf.num_return_sequences as number) ?? 1,
-  };
-}
+import { fromGenerateKwargs } from '../../../../test/support/decoding-options';
 
 /** make_golden.py also records every returned sequence and its confidence (see its confidence()). */
 type Golden = GoldenFile & {
@@ -133,7 +118,7 @@ describe.each([
       const { options, ids } = golden.settings[setting];
       for (const image of golden.images) {
         const out = await caption(model, [
-          { id: image, pixels: pixels.get(image)!, options: toOptions(options) },
+          { id: image, pixels: pixels.get(image)!, options: fromGenerateKwargs(options) },
         ]);
         expect({ image, ids: out.get(image) }).toEqual({ image, ids: ids[image] });
       }
@@ -147,7 +132,7 @@ describe.each([
       const items = golden.images.map((image) => ({
         id: image,
         pixels: pixels.get(image)!,
-        options: toOptions(options),
+        options: fromGenerateKwargs(options),
       }));
       const out = await captionAll(model, items);
       for (const image of golden.images) {
@@ -168,7 +153,7 @@ describe.each([
     )!;
     const { options, ids } = golden.settings[setting];
     const items = golden.images.map((image) => ({
-      item: { id: image, pixels: pixels.get(image)!, options: toOptions(options) },
+      item: { id: image, pixels: pixels.get(image)!, options: fromGenerateKwargs(options) },
     }));
     const dropped = [golden.images[0], golden.images[3]];
     const { results, cancelled } = await drive(model, {
@@ -190,7 +175,7 @@ describe.each([
       const { options, sequences } = golden.settings[setting];
       // One image every two steps; the last two in the same gap, one at a time (no budget).
       const items = golden.images.map((image, i) => ({
-        item: { id: image, pixels: pixels.get(image)!, options: toOptions(options) },
+        item: { id: image, pixels: pixels.get(image)!, options: fromGenerateKwargs(options) },
         joinAt: Math.min(2 * i, 2 * (golden.images.length - 2)),
       }));
       const { results } = await drive(model, { items, joinBudgetMs: 0 });
@@ -206,7 +191,7 @@ describe.each([
     const items = golden.images.flatMap((image, i) =>
       [0, 1].map((k) => {
         const setting = settings[(i + k * 3) % settings.length];
-        const options = toOptions(golden.settings[setting].options);
+        const options = fromGenerateKwargs(golden.settings[setting].options);
         return {
           item: { id: `${setting}/${image}`, pixels: pixels.get(image)!, options },
           joinAt: i + 3 * k,
@@ -229,7 +214,7 @@ describe.each([
     const settings = Object.keys(golden.settings);
     const items = golden.images.map((image, i) => {
       const setting = settings[i % settings.length];
-      const options = toOptions(golden.settings[setting].options);
+      const options = fromGenerateKwargs(golden.settings[setting].options);
       return { id: `${setting}/${image}`, pixels: pixels.get(image)!, options };
     });
     const out = await caption(model, items);
@@ -247,7 +232,7 @@ describe.each([
       const items = golden.images.map((image) => ({
         id: image,
         pixels: pixels.get(image)!,
-        options: toOptions(options),
+        options: fromGenerateKwargs(options),
       }));
       const out = await caption(model, items);
       expect(Object.fromEntries(out)).toEqual(ids);

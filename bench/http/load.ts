@@ -1,6 +1,10 @@
-/** Load generation and measurement helpers for the benchmark (autocannon drives the load). */
+/**
+ * Driving an HTTP captioner: one request at a time, closed-loop clients (autocannon), and
+ * open-loop arrivals (Poisson or evenly spaced) where every request is followed to its answer.
+ */
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 export interface ImageFile {
   name: string;
@@ -41,6 +45,7 @@ export function multipart(image: ImageFile): { body: Buffer; contentType: string
   };
 }
 
+/** Nearest-rank percentile. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -48,13 +53,29 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.max(0, index)];
 }
 
-/** Sequential requests, one at a time, cycling through the images. */
+export interface Latency {
+  p50: number;
+  p95: number;
+  p99: number;
+  samples: number[];
+}
+
+export function latencyOf(samples: number[]): Latency {
+  return {
+    p50: percentile(samples, 50),
+    p95: percentile(samples, 95),
+    p99: percentile(samples, 99),
+    samples,
+  };
+}
+
+/** Sequential requests, one at a time, cycling through the images; seconds per caption. */
 export async function singleStream(
   target: Target,
   images: ImageFile[],
   beams: number,
   count: number,
-): Promise<{ p50: number; p95: number; samples: number[] }> {
+): Promise<Latency> {
   const samples: number[] = [];
   for (let i = 0; i < count; i++) {
     const req = target.captionRequest(images[i % images.length], beams);
@@ -73,10 +94,10 @@ export async function singleStream(
     }
     samples.push(seconds);
   }
-  return { p50: percentile(samples, 50), p95: percentile(samples, 95), samples };
+  return latencyOf(samples);
 }
 
-export interface LoadResult {
+export interface ClosedLoopResult {
   connections: number;
   seconds: number;
   completed: number;
@@ -84,29 +105,25 @@ export interface LoadResult {
   statuses: Record<string, number>;
   errors: number;
   timeouts: number;
-  latencyP50: number;
-  latencyP99: number;
 }
 
-/** Closed-loop load (each connection sends its next request when the last returns), or open-loop at `rate`. */
-export async function load(
+/** Closed loop: each connection sends its next request when the last one is answered. */
+export async function closedLoop(
   target: Target,
   images: ImageFile[],
   beams: number,
-  options: { connections: number; seconds: number; rate?: number },
-): Promise<LoadResult> {
-  const url = new URL(target.baseUrl);
+  options: { connections: number; seconds: number },
+): Promise<ClosedLoopResult> {
   const requests = images.map((image) => {
     const r = target.captionRequest(image, beams);
     return { method: r.method, path: r.path, headers: r.headers, body: r.body };
   });
   const result = await autocannon({
-    url: url.origin,
+    url: new URL(target.baseUrl).origin,
     connections: options.connections,
     duration: options.seconds,
     requests,
     timeout: 600,
-    ...(options.rate ? { overallRate: options.rate } : {}),
   });
   const statuses: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) {
@@ -121,12 +138,10 @@ export async function load(
     statuses,
     errors: result.errors,
     timeouts: result.timeouts,
-    latencyP50: result.latency.p50 / 1000,
-    latencyP99: result.latency.p99 / 1000,
   };
 }
 
-/** Polls the liveness endpoint back to back until stopped; returns each latency in ms. */
+/** Polls the liveness endpoint back to back (20 ms apart) until stopped; latencies in ms. */
 export function probeLiveness(target: Target): { stop(): Promise<number[]> } {
   const samples: number[] = [];
   let running = true;
@@ -152,52 +167,66 @@ export function probeLiveness(target: Target): { stop(): Promise<number[]> } {
   };
 }
 
-/** Peak resident memory (VmHWM) of a process, in MB. */
-export function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(status.match(/^VmHWM:\s+(\d+) kB$/m)?.[1] ?? NaN);
-  return kb / 1024;
-}
-
-export interface OverloadResult {
+export interface OpenLoopResult {
+  arrivals: 'poisson' | 'uniform';
   offeredRate: number;
   seconds: number;
   sent: number;
   statuses: Record<string, number>;
   socketErrors: number;
+  /** Seconds from each request's scheduled arrival to its answer, 200s only. */
+  latency: Latency;
+  /** Seconds from the first arrival until the last answer. */
   answeredWithin: number;
 }
 
+/** Exponential gaps from a seeded generator, so every run offers the same arrival pattern. */
+export function poissonArrivals(rate: number, seconds: number, seed = 1): number[] {
+  let state = seed >>> 0;
+  const uniform = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return (state + 0.5) / 2 ** 32;
+  };
+  const times: number[] = [];
+  for (let t = -Math.log(uniform()) / rate; t < seconds; t += -Math.log(uniform()) / rate) {
+    times.push(t);
+  }
+  return times;
+}
+
 /**
- * Open-loop overload: requests arrive at a fixed rate whatever the answers, and every one is
- * followed to its end (no client-side cut-off), so a lost request shows as a socket error or
- * an unexpected status, never as one the load generator gave up on.
+ * Open loop: requests arrive on their schedule whatever the answers, each followed to its end
+ * (no client-side cut-off), so a lost request shows as a socket error or an unexpected status.
+ * Latency counts from the scheduled arrival, so a late send cannot hide queueing.
  */
-export async function overload(
+export async function openLoop(
   target: Target,
   images: ImageFile[],
   beams: number,
-  rate: number,
-  seconds: number,
-): Promise<OverloadResult> {
-  const { Agent, fetch } = await import('undici');
+  options: { rate: number; seconds: number; arrivals: 'poisson' | 'uniform' },
+): Promise<OpenLoopResult> {
+  const { rate, seconds, arrivals } = options;
+  const schedule =
+    arrivals === 'poisson'
+      ? poissonArrivals(rate, seconds)
+      : Array.from({ length: Math.round(rate * seconds) }, (_, i) => i / rate);
   const dispatcher = new Agent({
-    connections: 1024,
+    connections: 4096,
     headersTimeout: 600_000,
     bodyTimeout: 600_000,
   });
   const statuses: Record<string, number> = {};
+  const latencies: number[] = [];
   let socketErrors = 0;
   const inFlight: Promise<void>[] = [];
   const started = performance.now();
-  const total = Math.round(rate * seconds);
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / rate;
+  for (let i = 0; i < schedule.length; i++) {
+    const due = started + schedule[i] * 1000;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const req = target.captionRequest(images[i % images.length], beams);
     inFlight.push(
-      fetch(target.baseUrl + req.path, {
+      undiciFetch(target.baseUrl + req.path, {
         method: req.method,
         headers: req.headers,
         body: req.body,
@@ -206,6 +235,7 @@ export async function overload(
         .then(async (response) => {
           await response.arrayBuffer();
           statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+          if (response.status === 200) latencies.push((performance.now() - due) / 1000);
         })
         .catch(() => {
           socketErrors++;
@@ -215,11 +245,13 @@ export async function overload(
   await Promise.all(inFlight);
   await dispatcher.close();
   return {
+    arrivals,
     offeredRate: rate,
     seconds,
-    sent: total,
+    sent: schedule.length,
     statuses,
     socketErrors,
+    latency: latencyOf(latencies),
     answeredWithin: (performance.now() - started) / 1000,
   };
 }
