@@ -52,7 +52,9 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 
     }),
     makeHistogramProvider({
       name: METRIC.batchSize,
-      help: 'Images per encoder batch.',
+      help:
+        'Images that shared the encoder run of each finished caption (observed once per caption; ' +
+        'decoder rows are joined at any step, so this is not the decoding batch).',
       buckets: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64],
     }),
     makeCounterProvider({
