@@ -2,11 +2,8 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import {
-  ModelUnavailableError,
-  assertModelAvailable,
-  modelSourceOf,
-} from './caption/engine/model/model-store';
+import { assertModelAvailable, modelSourceOf } from './caption/engine/model/model-store';
+import { ModelUnavailableError } from './caption/engine/model/model-spec';
 import { ModelLoaderService } from './caption/model-loader.service';
 import { corsOptions } from './common/http/cors';
 import { configureHttpServer } from './common/http/http-server';

@@ -6,7 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/app-config';
-import { cachedModelDir, downloadModel, requiredFiles } from '../caption/engine/model/model-store';
+import { downloadModel } from '../caption/engine/model/model-download';
+import { cachedModelDir, requiredFiles } from '../caption/engine/model/model-store';
 import { ModelDtype } from '../caption/engine/model/model-spec';
 import { prepareAll, dtypesFrom, fail, say } from './cli-support';
 

@@ -5,11 +5,8 @@ import { AppModule } from '../../app.module';
 import { CaptionService } from '../../caption/caption.service';
 import { DecodingOptionsPipe } from '../../caption/decoding-options/decoding-options.pipe';
 import { DecodingOptions } from '../../caption/engine/caption-engine';
-import {
-  ModelUnavailableError,
-  assertModelAvailable,
-  modelSourceOf,
-} from '../../caption/engine/model/model-store';
+import { assertModelAvailable, modelSourceOf } from '../../caption/engine/model/model-store';
+import { ModelUnavailableError } from '../../caption/engine/model/model-spec';
 import { ModelLoaderService } from '../../caption/model-loader.service';
 import { PROBLEMS } from '../../common/problem/problem-catalog';
 import { toProblem } from '../../common/problem/problem.filter';

@@ -121,3 +121,15 @@ function readJson<T>(dir: string, file: string): T {
     throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
   }
 }
+
+/** The file model:pull writes beside the model: the revision and every file's size and sha256. */
+export const MODEL_MANIFEST = 'model-manifest.json';
+
+export interface ModelManifest {
+  modelId: string;
+  revision: string;
+  files: Record<string, { size: number; sha256: string }>;
+}
+
+/** The model cannot be had as configured; the message says what to do. */
+export class ModelUnavailableError extends Error {}

@@ -13,12 +13,11 @@ import { createServer, Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TINY_MODEL } from '../../../../test/support/fixtures';
+import { downloadModel } from './model-download';
+import { MODEL_MANIFEST, ModelUnavailableError } from './model-spec';
 import {
-  MODEL_MANIFEST,
-  ModelUnavailableError,
   assertModelAvailable,
   cachedModelDir,
-  downloadModel,
   insideGitCheckout,
   preparedGraphsTarget,
   requiredFiles,
