@@ -1,3 +1,4 @@
+import { getMaxListeners } from 'node:events';
 import { EventEmitter } from 'node:events';
 import type { Request, Response } from 'express';
 import { ProblemError } from '../../common/problem/problem.error';
@@ -193,6 +194,15 @@ describe('CaptionAdmission', () => {
     response.emit('close');
     expect(gone.signal.reason).toBeInstanceOf(ClientClosedError);
     expect(admission.stats).toMatchObject({ inIntake: 1 }); // only the first, still uploading
+  });
+
+  it('lets a full batch of images and every stage listen to the signal with no leak warning', () => {
+    const { admission } = setup();
+    const { request, response } = exchange();
+    const admitted = admission.admit(request, response);
+    // Node warns of a leak past its default of 10; MAX_BATCH_FILES (3 here) images + 8 stages.
+    expect(getMaxListeners(admitted.signal)).toBe(3 + 8);
+    response.emit('close');
   });
 
   it('on shutdown refuses new requests and waits for admitted ones, whatever their stage', async () => {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ProblemError } from '../../common/problem/problem.error';
@@ -13,6 +14,8 @@ import { CaptionRoute, bodyLimitFor } from './body-limits';
 import { declaredLength } from './request-body';
 
 const ADMITTED = Symbol('admitted caption request');
+/** Listeners on a request's signal besides its queued images: body, decode gate, intake, fetch. */
+const STAGE_LISTENERS = 8;
 
 /**
  * Admission over the whole life of a caption request. On arrival, before a byte of the body is
@@ -97,6 +100,10 @@ export class CaptionAdmission implements OnModuleDestroy {
         this.publish();
       },
     });
+    // Each queued image of a batch listens to its request's signal until it is answered, beside
+    // the body reader, the decode gate and the URL fetcher: MAX_BATCH_FILES listeners are
+    // expected, not a leak, and Node's default warning at 11 would be noise in every batch log.
+    setMaxListeners(this.config.batch.maxFiles + STAGE_LISTENERS, admitted.signal);
     this.inIntake++;
     this.intakeBytes += bytes;
     this.inFlight.add(admitted);
