@@ -9,6 +9,8 @@
  *             greedy) and our service with default settings: single-stream latency, closed loop
  *             at 1/4/16 clients, open loop (Poisson) at 50% and 80% of each one's capacity,
  *             peak RSS, cold start, liveness under load, 4x overload
+ *   api       what num_return_sequences=4 and a batch of 16 files cost on our service, against
+ *             1 caption and 16 single calls
  *   fidelity  every mode in settings.ts MODES against PyTorch fp32 generate, 3 seeds (slow:
  *             BENCH_ONLY=fidelity runs it alone)
  *
@@ -26,6 +28,7 @@ import {
   readModelSpec,
   sourceFiles,
 } from './engine-api';
+import { measureApiCosts } from './api/api-costs';
 import { measureFidelity } from './fidelity/fidelity';
 import { loadImages } from './http/load';
 import { bestOf, measureMachineLimits } from './limits/machine-limits';
@@ -33,7 +36,13 @@ import { againstLimits, stageTable } from './limits/stages';
 import { ensureVenv, modelDirFor } from './model-files';
 import { log } from './processes';
 import { BenchResults } from './report/results';
-import { fidelitySection, limitsSection, machineSection, peersSection } from './report/sections';
+import {
+  apiSection,
+  fidelitySection,
+  limitsSection,
+  machineSection,
+  peersSection,
+} from './report/sections';
 import { targetsSection } from './report/targets';
 import {
   BENCH_DIR,
@@ -120,6 +129,7 @@ async function main(): Promise<void> {
     results.limits = bestOf(results.limits, await measureMachineLimits(budget));
     results.stages = againstLimits(results.stages, results.limits);
   }
+  if (ONLY.includes('api')) results.api = await measureApiCosts(modelDir, images);
   if (ONLY.includes('fidelity')) {
     results.fidelity = await measureFidelity(MODES, QUICK ? [0] : FIDELITY_SEEDS, imagePaths);
   }
@@ -130,6 +140,7 @@ async function main(): Promise<void> {
     machineSection(results),
     limitsSection(results),
     peersSection(results),
+    apiSection(results),
     fidelitySection(results),
     targetsSection(results),
   ]

@@ -7,9 +7,9 @@
  *   BENCH_SEED_DIRS    comma list "1=/dir,2=/dir" of more seeds for fidelity (built if absent)
  *   VENV               the peer's Python venv (default $TMPDIR/peer-venv)
  *   BENCH_QUICK=1      shorter runs (a smoke test of the bench itself, not figures to quote)
- *   BENCH_ONLY         comma list of parts: limits, peers, fidelity (default: all)
+ *   BENCH_ONLY         comma list of parts: limits, peers, api, fidelity (default: all)
  *   BENCH_SYSTEMS      comma list of systems for the peers part: seed, transformers.js, ours
- *   BENCH_PORT_BASE    first of the ports the bench may use (default 33000, uses base..base+20)
+ *   BENCH_PORT_BASE    first of the ports the bench may use (default 33000, uses base+1..base+50)
  */
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,8 +22,8 @@ export const PYTHON = join(VENV, 'bin', 'python');
 export const QUICK = process.env.BENCH_QUICK === '1';
 export const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 33000);
 
-export type Part = 'limits' | 'peers' | 'fidelity';
-const PARTS: Part[] = ['limits', 'peers', 'fidelity'];
+export type Part = 'limits' | 'peers' | 'api' | 'fidelity';
+const PARTS: Part[] = ['limits', 'peers', 'api', 'fidelity'];
 export const ONLY: Part[] = listFromEnv('BENCH_ONLY', PARTS);
 
 export type SystemName = 'seed' | 'transformers.js' | 'ours';

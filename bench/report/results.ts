@@ -1,4 +1,5 @@
 /** Everything one run of `npm run bench` measured (written to BENCH_DIR/results.json). */
+import { ApiCosts } from '../api/api-costs';
 import { ModeFidelity } from '../fidelity/fidelity';
 import { MachineLimits } from '../limits/machine-limits';
 import { StageResult } from '../limits/stages';
@@ -28,6 +29,8 @@ export interface BenchResults {
   seed?: HttpSystemResult;
   ours?: HttpSystemResult;
   transformersJs: TransformersJsResult[];
+  /** What num_return_sequences and a batch of 16 cost on our service. */
+  api?: ApiCosts;
   fidelity?: ModeFidelity[];
   /** The mode whose environment gives the service's default settings. */
   defaultMode?: string;

@@ -231,3 +231,44 @@ export function fidelitySection(r: BenchResults): string {
     ...perStep,
   ].join('\n');
 }
+
+export function apiSection(r: BenchResults): string {
+  if (!r.api) return '';
+  const one = r.api.returnSequences[0];
+  const rows = [
+    ['API cost (ours, defaults, 4 beams)', 'p50 s', 'p95 s', 'vs 1 caption'],
+    ...r.api.returnSequences.map((s) => [
+      `num_return_sequences=${s.count}`,
+      fixed(s.latency.p50, 3),
+      fixed(s.latency.p95, 3),
+      ratio(s.latency.p50 / one.latency.p50),
+    ]),
+  ];
+  const batch = [
+    ['16 images (median of ' + String(r.api.rounds) + ')', 'wall s', 'images/s', 'vs batch'],
+    [
+      'POST /captions, 16 files',
+      fixed(r.api.batchOf16, 2),
+      fixed(16 / r.api.batchOf16, 2),
+      '1.00x',
+    ],
+    [
+      '16 POST /caption at once',
+      fixed(r.api.singlesConcurrent, 2),
+      fixed(16 / r.api.singlesConcurrent, 2),
+      ratio(r.api.singlesConcurrent / r.api.batchOf16),
+    ],
+    [
+      '16 POST /caption in turn',
+      fixed(r.api.singlesSequential, 2),
+      fixed(16 / r.api.singlesSequential, 2),
+      ratio(r.api.singlesSequential / r.api.batchOf16),
+    ],
+  ];
+  return [
+    renderTable(rows),
+    '(the same 4-beam search either way; 4 captions keeps 4 finished hypotheses and maps them)',
+    '',
+    renderTable(batch),
+  ].join('\n');
+}
