@@ -5,6 +5,7 @@
  */
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Server, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,6 +28,9 @@ describe('the page at / in Chromium (tiny model, e2e)', () => {
   let browser: Browser;
   let page: Page;
   let consoleErrors: string[];
+  /** Serves CHINA at /china.jpg, as a remote site would, for the URL field. */
+  let imageSite: Server;
+  let imageUrl: string;
 
   /** What the API answers for a file with the given options. */
   async function apiCaption(file: string, query: string): Promise<string> {
@@ -50,9 +54,17 @@ describe('the page at / in Chromium (tiny model, e2e)', () => {
         MODEL_DIR: TINY_MODEL,
         MODEL_CACHE_DIR: cacheDir,
         DEFAULT_NUM_BEAMS: String(DEFAULT_BEAMS),
+        // The image site below is on loopback, which the URL fetcher refuses unless named.
+        URL_ALLOWED_PRIVATE_HOSTS: '127.0.0.1',
       }),
     );
     await app.get(ModelLoaderService).load();
+    imageSite = createServer((req, res) => {
+      if (req.url !== '/china.jpg') return void res.writeHead(404).end();
+      res.writeHead(200, { 'Content-Type': 'image/jpeg' }).end(readFileSync(CHINA));
+    });
+    await new Promise<void>((r) => imageSite.listen(0, '127.0.0.1', r));
+    imageUrl = `http://127.0.0.1:${(imageSite.address() as AddressInfo).port}/china.jpg`;
     await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     browser = await chromium.launch({
@@ -76,6 +88,7 @@ describe('the page at / in Chromium (tiny model, e2e)', () => {
   afterAll(async () => {
     await browser?.close();
     await app?.close();
+    await new Promise((r) => imageSite?.close(r));
     rmSync(cacheDir, { recursive: true, force: true });
   });
 
@@ -83,9 +96,10 @@ describe('the page at / in Chromium (tiny model, e2e)', () => {
     page = await browser.newPage({ viewport: { width: 800, height: 900 } });
     consoleErrors = [];
     // A CSP violation, a script error or a missing file shows up here; the refusals the tests
-    // provoke on purpose (415, 429) are logged by Chromium too and are expected.
+    // provoke on purpose (415, 422, 429) are logged by Chromium too and are expected.
     page.on('console', (m) => {
-      const expected = /^Failed to load resource: the server responded with a status of (415|429)/;
+      const expected =
+        /^Failed to load resource: the server responded with a status of (415|422|429)/;
       if (m.type() === 'error' && !expected.test(m.text())) consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => consoleErrors.push(e.message));
@@ -170,6 +184,38 @@ describe('the page at / in Chromium (tiny model, e2e)', () => {
     await expect(page.textContent('#caption')).resolves.toBe(await apiCaption(CHINA, ''));
   });
 
+  it('captions an image given by URL (the service fetches it), with the options typed', async () => {
+    await open();
+    await page.setInputFiles('#image', CHINA);
+    // Typing a URL replaces the chosen file: one source at a time.
+    await page.fill('#image-url', imageUrl);
+    await expect(page.isVisible('#preview')).resolves.toBe(false);
+    await expect(
+      page.evaluate<number>('document.getElementById("image").files.length'),
+    ).resolves.toBe(0);
+    await page.locator('#options summary').click();
+    await page.fill('#option-num_beams', '1');
+    await page.fill('#option-max_new_tokens', '5');
+    const sent = page.waitForRequest((r) => r.url().endsWith('/caption') && r.method() === 'POST');
+    await page.click('#submit');
+    await page.locator('#result').waitFor();
+    expect((await sent).postDataJSON()).toEqual({ url: imageUrl, num_beams: 1, max_new_tokens: 5 });
+    await expect(page.textContent('#caption')).resolves.toBe(
+      await apiCaption(CHINA, 'num_beams=1&max_new_tokens=5'),
+    );
+    await page.screenshot({ path: join(SHOTS, 'by-url.png'), fullPage: true });
+  });
+
+  it('shows the problem of a URL the service cannot fetch as a message', async () => {
+    await open();
+    await page.fill('#image-url', imageUrl.replace('china.jpg', 'missing.jpg'));
+    await page.click('#submit');
+    const error = page.locator('#error');
+    await error.waitFor();
+    await expect(error.textContent()).resolves.toMatch(/answered 404 for the image URL\.$/);
+    await expect(page.isVisible('#result')).resolves.toBe(false);
+  });
+
   it('shows the problem of a bad file as a message', async () => {
     await open();
     await page.setInputFiles('#image', {
@@ -226,6 +272,8 @@ describe('the page at / in Chromium (tiny model, e2e)', () => {
     const chooser = page.waitForEvent('filechooser');
     await page.keyboard.press('Space');
     await (await chooser).setFiles(CHINA);
+    await page.keyboard.press('Tab'); // the image URL field
+    await expect(page.evaluate<string>('document.activeElement.id')).resolves.toBe('image-url');
     await page.keyboard.press('Tab'); // the options disclosure
     await page.keyboard.press('Tab'); // the Caption button
     await expect(page.evaluate<string>('document.activeElement.id')).resolves.toBe('submit');

@@ -1,8 +1,9 @@
-// The "try it" page: choose or drop an image, POST /caption, show the answer or the problem.
+// The "try it" page: choose or drop an image or give its URL, POST /caption, show the answer or
+// the problem.
 // Plain browser JavaScript served as a file (no build step, no inline code, so the page's
 // Content-Security-Policy can forbid inline scripts). The decoding options, their ranges and
 // defaults come from the service's own OpenAPI document, so new options and DEFAULT_NUM_BEAMS
-// show up here without touching this file. One file of about 330 lines, in sections, rather
+// show up here without touching this file. One file of about 370 lines, in sections, rather
 // than modules: the page then needs no bundler and no load-order rules.
 'use strict';
 
@@ -14,6 +15,7 @@
   const $ = (id) => document.getElementById(id);
   const form = $('caption-form');
   const input = $('image');
+  const urlInput = $('image-url');
   const dropZone = $('drop-zone');
   const preview = $('preview');
   const previewImage = $('preview-image');
@@ -28,7 +30,16 @@
   let inFlight = null;
   let previewUrl = null;
 
-  input.addEventListener('change', () => showPreview(input.files[0]));
+  input.addEventListener('change', () => {
+    // One source at a time: the last one the person gave.
+    if (input.files[0]) urlInput.value = '';
+    showPreview(input.files[0]);
+  });
+  urlInput.addEventListener('input', () => {
+    if (urlInput.value.trim() === '' || input.files.length === 0) return;
+    input.value = '';
+    showPreview(undefined);
+  });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     void captionChosenImage();
@@ -62,6 +73,7 @@
       const chosen = new DataTransfer();
       chosen.items.add(files[0]);
       input.files = chosen.files;
+      urlInput.value = '';
       showPreview(files[0]);
     });
   }
@@ -162,28 +174,55 @@
   // ---- captioning ----
 
   /**
-   * One request for one image source. Today a source is a chosen file (multipart field `file`,
-   * options as form fields). Pasted URLs, once POST /caption accepts JSON {"url": ...}, are one
-   * more branch here: { kind: 'url', url } sent as JSON with the options beside it.
+   * One request for one image source: a chosen file as multipart (field `file`, options as form
+   * fields), or a URL as JSON {"url": ...} with the options as typed members beside it. The
+   * page never loads the URL itself (its CSP allows no remote images): the service fetches it.
    */
   function send(source, chosen, signal) {
+    const headers = { Accept: 'application/json' };
+    if (source.kind === 'url') {
+      const body = { url: source.url };
+      for (const [name, value] of Object.entries(chosen)) body[name] = typedValue(name, value);
+      return fetch('/caption', {
+        method: 'POST',
+        body: JSON.stringify(body),
+        signal,
+        headers: { ...headers, 'Content-Type': 'application/json' },
+      });
+    }
     const body = new FormData();
     body.append('file', source.file, source.file.name);
     for (const [name, value] of Object.entries(chosen)) body.append(name, value);
-    return fetch('/caption', {
-      method: 'POST',
-      body,
-      signal,
-      headers: { Accept: 'application/json' },
-    });
+    return fetch('/caption', { method: 'POST', body, signal, headers });
+  }
+
+  /** A form control's text as the JSON type the option's schema gives. */
+  function typedValue(name, text) {
+    const { schema } = options.get(name);
+    if (schema.type === 'boolean') return text === 'true';
+    if (schema.type === 'integer' || schema.type === 'number') return Number(text);
+    return text;
+  }
+
+  /** The image to caption: the chosen file, or else the URL typed; null when neither. */
+  function chosenSource() {
+    const file = input.files[0];
+    if (file) return { kind: 'file', file };
+    const url = urlInput.value.trim();
+    return url ? { kind: 'url', url } : null;
   }
 
   async function captionChosenImage() {
-    const file = input.files[0];
+    const source = chosenSource();
     hideError();
-    if (!file) {
-      showError('Choose an image first.');
+    if (!source) {
+      showError('Choose an image or give its URL first.');
       input.focus();
+      return;
+    }
+    if (source.kind === 'url' && !urlInput.checkValidity()) {
+      showError('The image URL is not a valid address (http:// or https://…).');
+      urlInput.focus();
       return;
     }
     result.hidden = true;
@@ -193,7 +232,7 @@
       const chosen = chosenOptions();
       for (let busy = 0; ; busy++) {
         setStatus('Captioning…');
-        const response = await send({ kind: 'file', file }, chosen, inFlight.signal);
+        const response = await send(source, chosen, inFlight.signal);
         if (response.ok) {
           showResult(await response.json());
           setStatus('Done.');
