@@ -131,6 +131,13 @@ describe('the page at / in Chromium (tiny model, e2e)', () => {
     await page.locator('#options summary').click();
     await expect(page.inputValue('#option-num_beams')).resolves.toBe(String(DEFAULT_BEAMS));
     await expect(page.inputValue('#option-max_new_tokens')).resolves.toBe('15');
+    // true | false | "never" (a oneOf in the OpenAPI document): a choice, at its default.
+    await expect(page.inputValue('#option-early_stopping')).resolves.toBe('false');
+    await expect(
+      page.evaluate<string[]>(
+        '[...document.getElementById("option-early_stopping").options].map((o) => o.value)',
+      ),
+    ).resolves.toEqual(['true', 'false', 'never']);
     for (const name of BEAM_SEARCH_ONLY_OPTIONS) {
       await expect(page.isVisible(`#option-${name}`)).resolves.toBe(true);
     }
@@ -194,14 +201,20 @@ describe('the page at / in Chromium (tiny model, e2e)', () => {
       page.evaluate<number>('document.getElementById("image").files.length'),
     ).resolves.toBe(0);
     await page.locator('#options summary').click();
-    await page.fill('#option-num_beams', '1');
+    await page.fill('#option-num_beams', '2');
     await page.fill('#option-max_new_tokens', '5');
+    await page.selectOption('#option-early_stopping', 'never');
     const sent = page.waitForRequest((r) => r.url().endsWith('/caption') && r.method() === 'POST');
     await page.click('#submit');
     await page.locator('#result').waitFor();
-    expect((await sent).postDataJSON()).toEqual({ url: imageUrl, num_beams: 1, max_new_tokens: 5 });
+    expect((await sent).postDataJSON()).toEqual({
+      url: imageUrl,
+      num_beams: 2,
+      max_new_tokens: 5,
+      early_stopping: 'never',
+    });
     await expect(page.textContent('#caption')).resolves.toBe(
-      await apiCaption(CHINA, 'num_beams=1&max_new_tokens=5'),
+      await apiCaption(CHINA, 'num_beams=2&max_new_tokens=5&early_stopping=never'),
     );
     await page.screenshot({ path: join(SHOTS, 'by-url.png'), fullPage: true });
   });

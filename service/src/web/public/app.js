@@ -119,11 +119,10 @@
     label.htmlFor = id;
     label.textContent = name;
     let control;
-    if (schema.enum || schema.type === 'boolean') {
+    const choices = choicesOf(schema);
+    if (choices) {
       control = document.createElement('select');
-      for (const value of schema.enum || ['true', 'false']) {
-        control.append(new Option(String(value), String(value)));
-      }
+      for (const value of choices) control.append(new Option(value, value));
     } else {
       control = document.createElement('input');
       control.type = 'number';
@@ -148,6 +147,18 @@
     $('option-fields').append(field);
     options.set(name, { schema, control, field, fallback });
     if (name === 'num_beams') control.addEventListener('input', updateBeamOnly);
+  }
+
+  /**
+   * The values of an option that has a fixed set (an enum, a boolean, or a oneOf of those, as
+   * early_stopping's `true | false | "never"`), as text; null for a number.
+   */
+  function choicesOf(schema) {
+    if (schema.enum) return schema.enum.map(String);
+    if (schema.type === 'boolean') return ['true', 'false'];
+    if (!Array.isArray(schema.oneOf)) return null;
+    const each = schema.oneOf.map(choicesOf);
+    return each.every(Boolean) ? each.flat() : null;
   }
 
   /** Beam-only options are shown (and sent) only when beams > 1, as the service requires. */
@@ -199,8 +210,8 @@
   /** A form control's text as the JSON type the option's schema gives. */
   function typedValue(name, text) {
     const { schema } = options.get(name);
-    if (schema.type === 'boolean') return text === 'true';
     if (schema.type === 'integer' || schema.type === 'number') return Number(text);
+    if (text === 'true' || text === 'false') return text === 'true';
     return text;
   }
 
