@@ -1,4 +1,5 @@
 import { FakeEngine } from '../../../test/support/fake-engine';
+import { problemOf } from '../../../test/support/problems';
 import { AppConfig } from '../../config/app-config';
 import { ProblemError } from '../../common/problem/problem.error';
 import { CaptionMetrics } from '../../metrics/caption-metrics.service';
@@ -198,20 +199,11 @@ describe('CaptionScheduler', () => {
   });
 
   describe('rooms held for a batch', () => {
-    const refusal = (action: () => unknown) => {
-      try {
-        action();
-      } catch (error) {
-        return error as ProblemError;
-      }
-      throw new Error('expected a refusal');
-    };
-
     it('refuses a batch as a whole when the queue cannot hold all of it', () => {
       const { scheduler, fire } = setup({ queueMax: 4 });
       fire(); // running
       fire(); // waiting
-      const problem = refusal(() => scheduler.reserveRoom(4, performance.now() + 10_000));
+      const problem = problemOf(() => scheduler.reserveRoom(4, performance.now() + 10_000));
       expect(problem).toMatchObject({
         code: 'queue_full',
         detail:
@@ -255,7 +247,7 @@ describe('CaptionScheduler', () => {
     it('refuses a batch that would not finish by its deadline at the recent pace, even alone', () => {
       const { scheduler } = setup({ queueMax: 100 });
       // 1 s per image until measured: 5 images and the pace margin take 6 s.
-      const alone = refusal(() => scheduler.reserveRoom(5, performance.now() + 5_500));
+      const alone = problemOf(() => scheduler.reserveRoom(5, performance.now() + 5_500));
       expect(alone).toMatchObject({ code: 'queue_full' });
       expect(alone.detail).toBe(
         '0 captions are waiting; at the recent pace this batch of 5 images (send fewer) would not finish within REQUEST_TIMEOUT_MS.',
