@@ -1,21 +1,15 @@
 import { FakeEngine } from '../../../test/support/fake-engine';
+import { decodingOptions } from '../../../test/support/decoding-options';
 import { problemOf } from '../../../test/support/problems';
 import { AppConfig } from '../../config/app-config';
 import { ProblemError } from '../../common/problem/problem.error';
 import { CaptionMetrics } from '../../metrics/caption-metrics.service';
-import { DecodingOptions, WorkerLostError } from '../engine/caption-engine';
+import { WorkerLostError } from '../engine/caption-engine';
 import { ModelStatusService } from '../model-status.service';
 import { CaptionScheduler, ClientClosedError } from './caption-scheduler.service';
 
-const OPTIONS: DecodingOptions = {
-  maxNewTokens: 15,
-  minNewTokens: 0,
-  numBeams: 4,
-  lengthPenalty: 1,
-  earlyStopping: false,
-  noRepeatNgramSize: 0,
-  repetitionPenalty: 1,
-};
+/** What a request that sets nothing gets. */
+const OPTIONS = decodingOptions();
 
 function metricsSpy() {
   const calls: Record<string, unknown[][]> = {};
