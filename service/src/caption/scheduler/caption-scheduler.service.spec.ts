@@ -1,4 +1,4 @@
-import { FakeEngine } from '../../../test/support/fake-engine';
+import { FakeEngine, engineInfo } from '../../../test/support/fake-engine';
 import { decodingOptions } from '../../../test/support/decoding-options';
 import { problemOf } from '../../../test/support/problems';
 import { AppConfig } from '../../config/app-config';
@@ -44,17 +44,7 @@ function setup(
   const engine = new FakeEngine(overrides.room ?? 1);
   const { metrics, calls } = metricsSpy();
   const status = new ModelStatusService(metrics);
-  status.setWarming({
-    dtype: 'q8',
-    fidelity: 'fast',
-    fingerprint: 'f',
-    inputSize: { width: 224, height: 224 },
-    workers: 1,
-    threadsPerWorker: 1,
-    modelId: 'm',
-    revision: 'r',
-    modelDir: '/m',
-  });
+  status.setWarming({ ...engineInfo({ modelDir: '/m', revision: 'r' }), modelId: 'm' });
   status.setReady();
   const scheduler = new CaptionScheduler(config, engine, status, metrics);
   schedulers.push(scheduler);
