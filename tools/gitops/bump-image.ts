@@ -15,6 +15,9 @@
 //  - tags only move forward: when both the current and the new tag are commits of this repository
 //    and the new one does not descend from the current one, nothing is changed (a slower, older
 //    build finishing last must not roll staging back); --allow-rollback overrides that on purpose.
+//
+// One file, because the edit, the bot commit and the push-and-retry loop are one transaction over
+// the same options, and the command line is only its front (as in the other tools).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -143,30 +146,24 @@ function commitEdit(opts: BumpOptions, outcome: BumpOutcome & { status: 'written
   const subject = `gitops(${env}): ${opts.image} ${outcome.tag.slice(0, 12)}${from} ${SKIP_MARKER}`;
   const body = `Image-Tag: ${outcome.tag}\nOverlay: ${opts.overlay}`;
   git(opts.repoDir, ['add', '--', join(opts.overlay, 'kustomization.yaml')]);
-  git(opts.repoDir, [
-    '-c',
-    `user.name=${opts.authorName}`,
-    '-c',
-    `user.email=${opts.authorEmail}`,
-    'commit',
-    '--no-verify',
-    '-q',
-    '-m',
-    subject,
-    '-m',
-    body,
-  ]);
+  git(opts.repoDir, [...asBot(opts), 'commit', '--no-verify', '-q', '-m', subject, '-m', body]);
   return { ...outcome, status: 'committed', commit: git(opts.repoDir, ['rev-parse', 'HEAD']).out };
 }
 
+/** `git -c` options that make the bot the author and committer. */
+function asBot(opts: BumpOptions): string[] {
+  return ['-c', `user.name=${opts.authorName}`, '-c', `user.email=${opts.authorEmail}`];
+}
+
+/** Fetches the watched branch; returns the remote-tracking ref of its tip. */
+function fetchTip(opts: BumpOptions): string {
+  const tip = `refs/remotes/${opts.remote}/${opts.branch}`;
+  git(opts.repoDir, ['fetch', '-q', opts.remote, `+refs/heads/${opts.branch}:${tip}`]);
+  return tip;
+}
+
 function checkoutTip(opts: BumpOptions): void {
-  git(opts.repoDir, [
-    'fetch',
-    '-q',
-    opts.remote,
-    `+refs/heads/${opts.branch}:refs/remotes/${opts.remote}/${opts.branch}`,
-  ]);
-  git(opts.repoDir, ['checkout', '-q', '--detach', `refs/remotes/${opts.remote}/${opts.branch}`]);
+  git(opts.repoDir, ['checkout', '-q', '--detach', fetchTip(opts)]);
 }
 
 export function bumpImage(opts: BumpOptions): BumpOutcome {
@@ -204,25 +201,7 @@ export function bumpImage(opts: BumpOptions): BumpOutcome {
       throw new Error(`push still rejected after ${attempt} attempts: ${push.out}`);
     }
     log(`push rejected (attempt ${attempt}): ${opts.branch} moved; rebasing onto the new tip`);
-    git(opts.repoDir, [
-      'fetch',
-      '-q',
-      opts.remote,
-      `+refs/heads/${opts.branch}:refs/remotes/${opts.remote}/${opts.branch}`,
-    ]);
-    const rebase = git(
-      opts.repoDir,
-      [
-        '-c',
-        `user.name=${opts.authorName}`,
-        '-c',
-        `user.email=${opts.authorEmail}`,
-        'rebase',
-        '-q',
-        `refs/remotes/${opts.remote}/${opts.branch}`,
-      ],
-      true,
-    );
+    const rebase = git(opts.repoDir, [...asBot(opts), 'rebase', '-q', fetchTip(opts)], true);
     if (!rebase.ok) {
       // The other commit changed the same line (usually another bump): redo the edit on its tip.
       git(opts.repoDir, ['rebase', '--abort'], true);

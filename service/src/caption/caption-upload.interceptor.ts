@@ -1,8 +1,8 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { Observable, from, switchMap } from 'rxjs';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ProblemError } from '../common/problem/problem.error';
+import { BodyReadingInterceptor } from './admission/body-reading.interceptor';
 import { CaptionAdmission } from './admission/caption-admission.service';
 import { readMultipartBody, readRawBody } from './admission/request-body';
 import { DECODING_OPTION_NAMES } from './decoding-options/decoding-option-catalog';
@@ -27,16 +27,15 @@ export const MAX_OPTION_FIELDS = 2 * DECODING_OPTION_NAMES.length;
  * before, by CaptionJsonInterceptor.
  */
 @Injectable()
-export class CaptionUploadInterceptor implements NestInterceptor {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
-
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<UploadedCaptionRequest>();
-    const response = context.switchToHttp().getResponse<Response>();
-    return from(this.read(request, response)).pipe(switchMap(() => next.handle()));
+export class CaptionUploadInterceptor extends BodyReadingInterceptor<UploadedCaptionRequest> {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    super();
   }
 
-  private async read(request: UploadedCaptionRequest, response: Response): Promise<void> {
+  protected override async read(
+    request: UploadedCaptionRequest,
+    response: Response,
+  ): Promise<void> {
     if (request.imageBytes) return;
     const budget = CaptionAdmission.of(request).bodyBudget;
     const type = (request.headers['content-type'] ?? '').split(';')[0].trim();

@@ -1,16 +1,7 @@
-import { EngineInfo } from './engine/caption-engine';
+import { engineInfo } from '../../test/support/fake-engine';
 import { servedModelId } from './model-status.service';
 
-const info = (modelDir: string, revision: string): EngineInfo => ({
-  modelDir,
-  revision,
-  dtype: 'q8',
-  fidelity: 'fast',
-  fingerprint: 'f',
-  inputSize: { width: 224, height: 224 },
-  workers: 1,
-  threadsPerWorker: 1,
-});
+const info = (modelDir: string, revision: string) => engineInfo({ modelDir, revision });
 
 describe('servedModelId', () => {
   it('names a pinned hub revision by its hub id', () => {

@@ -7,6 +7,24 @@ import {
   EngineSink,
 } from '../../src/caption/engine/caption-engine';
 
+/**
+ * What an engine reports once loaded: FakeEngine's unpinned model folder, served under its name
+ * (/fake-model, revision 'local'), with the fields a test cares about overridden.
+ */
+export function engineInfo(overrides: Partial<EngineInfo> = {}): EngineInfo {
+  return {
+    modelDir: '/fake-model',
+    revision: 'local',
+    dtype: 'q8',
+    fidelity: 'fast',
+    fingerprint: 'fake-model',
+    inputSize: { width: 224, height: 224 },
+    workers: 1,
+    threadsPerWorker: 1,
+    ...overrides,
+  };
+}
+
 export interface RunningJob {
   job: EngineJob;
   sink: EngineSink;
@@ -52,16 +70,7 @@ export class FakeEngine implements CaptionEngine {
 
   async load(): Promise<EngineInfo> {
     await this.loadGate;
-    return {
-      modelDir: '/fake-model',
-      revision: 'local',
-      dtype: 'q8',
-      fidelity: 'fast',
-      fingerprint: 'fake-model',
-      inputSize: { width: 224, height: 224 },
-      workers: 1,
-      threadsPerWorker: 1,
-    };
+    return engineInfo();
   }
 
   hasRoomFor(_options: DecodingOptions): boolean {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { loadModule } from '../../validate-infra/terraform-policy';
+import { loadModule } from '../../validate-infra/terraform-module';
 import { type GitopsCheck, type Json } from '../context';
 import { ofKind } from '../lookups';
 import { cpuCores } from '../quantities';

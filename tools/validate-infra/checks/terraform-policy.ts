@@ -1,5 +1,6 @@
 import { TF_DIRS, type InfraCheck } from '../support';
-import { loadModule, terraformPolicy } from '../terraform-policy';
+import { loadModule } from '../terraform-module';
+import { terraformPolicy } from '../terraform-policy';
 
 export const terraformPolicyCheck: InfraCheck = {
   id: 'terraform-policy',

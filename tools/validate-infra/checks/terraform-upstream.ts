@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { compareVersions, readFacts, type FactFile } from '../../validate-common/upstream-facts';
 import { TF_DIRS, type InfraCheck } from '../support';
-import { loadModule, type TfModule } from '../terraform-policy';
+import { loadModule, type TfModule } from '../terraform-module';
 
 interface ProviderFacts extends FactFile {
   releasedTags: string[];

@@ -1,6 +1,7 @@
 import { getMaxListeners } from 'node:events';
 import { EventEmitter } from 'node:events';
 import type { Request, Response } from 'express';
+import { problemOf } from '../../../test/support/problems';
 import { ProblemError } from '../../common/problem/problem.error';
 import { AppConfig } from '../../config/app-config';
 import { CaptionMetrics } from '../../metrics/caption-metrics.service';
@@ -45,15 +46,6 @@ function exchange(headers: Record<string, string> = { 'content-length': '500' })
   };
 }
 
-const refusal = (action: () => unknown): ProblemError => {
-  try {
-    action();
-  } catch (error) {
-    return error as ProblemError;
-  }
-  throw new Error('expected a refusal');
-};
-
 describe('CaptionAdmission', () => {
   afterEach(() => jest.useRealTimers());
 
@@ -81,12 +73,12 @@ describe('CaptionAdmission', () => {
   it('refuses with 413 a declared body over MAX_UPLOAD_BYTES, 429 past INTAKE_MAX or the bytes', () => {
     const { admission, rejected } = setup({ intakeMax: 2, buffer: 1200 });
     expect(
-      refusal(() =>
+      problemOf(() =>
         admission.admit(exchange({ 'content-length': '1001' }).request, exchange().response),
       ).code,
     ).toBe('payload_too_large');
     admission.admit(exchange({ 'content-length': '1000' }).request, exchange().response);
-    const bytes = refusal(() =>
+    const bytes = problemOf(() =>
       admission.admit(exchange({ 'content-length': '300' }).request, exchange().response),
     );
     expect(bytes).toMatchObject({
@@ -95,7 +87,7 @@ describe('CaptionAdmission', () => {
     });
     admission.admit(exchange({ 'content-length': '200' }).request, exchange().response);
     expect(
-      refusal(() => admission.admit(exchange({}).request, exchange().response)).detail,
+      problemOf(() => admission.admit(exchange({}).request, exchange().response)).detail,
     ).toContain('INTAKE_MAX');
     expect(rejected).toEqual(['intake_full', 'intake_full']);
   });
@@ -144,7 +136,7 @@ describe('CaptionAdmission', () => {
       'content-type': 'multipart/form-data; boundary=x',
       'content-length': '2501',
     });
-    const tooLarge = refusal(() => admission.admit(request, response, 'batch'));
+    const tooLarge = problemOf(() => admission.admit(request, response, 'batch'));
     expect(tooLarge).toMatchObject({
       code: 'payload_too_large',
       extras: { fields: { max_bytes: 2500 } },
@@ -152,7 +144,7 @@ describe('CaptionAdmission', () => {
     expect(tooLarge.detail).toBe('The body (2501 bytes) is larger than the limit of 2,500 bytes.');
     // JSON is held 4 times: at most a quarter of the buffer.
     const json = exchange({ 'content-type': 'application/json', 'content-length': '626' });
-    expect(refusal(() => admission.admit(json.request, json.response)).code).toBe(
+    expect(problemOf(() => admission.admit(json.request, json.response)).code).toBe(
       'payload_too_large',
     );
   });
@@ -163,7 +155,7 @@ describe('CaptionAdmission', () => {
     admitted.reserve(1000);
     expect(admission.stats.intakeBytes).toBe(1500);
     expect(admitted.uploadBytes).toBe(1500);
-    expect(refusal(() => admitted.reserve(501))).toMatchObject({ code: 'intake_full' });
+    expect(problemOf(() => admitted.reserve(501))).toMatchObject({ code: 'intake_full' });
     admitted.leaveIntake();
     expect(admission.stats.intakeBytes).toBe(0);
     expect(() => admitted.reserve(1)).toThrow('after leaving intake');
@@ -175,7 +167,7 @@ describe('CaptionAdmission', () => {
     admission.admit(exchange().request, exchange().response);
     // Decodes ahead taking 8 s at the recent pace, 3 s of engine queue, a 10 s deadline.
     jest.spyOn(gate, 'expectedWaitSeconds').mockReturnValue(8);
-    const problem = refusal(() => admission.admit(exchange().request, exchange().response));
+    const problem = problemOf(() => admission.admit(exchange().request, exchange().response));
     expect(problem).toMatchObject({
       code: 'intake_full',
       extras: { headers: { 'Retry-After': '11' } },
@@ -211,7 +203,7 @@ describe('CaptionAdmission', () => {
     admission.admit(uploading.request, uploading.response);
     const drained = admission.onModuleDestroy();
     expect(status.isDraining).toBe(true);
-    expect(refusal(() => admission.admit(exchange().request, exchange().response)).code).toBe(
+    expect(problemOf(() => admission.admit(exchange().request, exchange().response)).code).toBe(
       'draining',
     );
     let done = false;

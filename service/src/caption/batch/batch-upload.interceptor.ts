@@ -1,8 +1,8 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { Observable, from, switchMap } from 'rxjs';
 import { ProblemError } from '../../common/problem/problem.error';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { BodyReadingInterceptor } from '../admission/body-reading.interceptor';
 import { CaptionAdmission } from '../admission/caption-admission.service';
 import { readMultipartBody } from '../admission/request-body';
 import { MAX_OPTION_FIELDS } from '../caption-upload.interceptor';
@@ -20,16 +20,12 @@ export interface BatchRequest extends Request {
  * decoding options.
  */
 @Injectable()
-export class BatchUploadInterceptor implements NestInterceptor {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
-
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<BatchRequest>();
-    const response = context.switchToHttp().getResponse<Response>();
-    return from(this.read(request, response)).pipe(switchMap(() => next.handle()));
+export class BatchUploadInterceptor extends BodyReadingInterceptor<BatchRequest> {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    super();
   }
 
-  private async read(request: BatchRequest, response: Response): Promise<void> {
+  protected override async read(request: BatchRequest, response: Response): Promise<void> {
     if (!request.is('multipart/form-data')) {
       throw new ProblemError(
         'unsupported_media_type',

@@ -1,4 +1,5 @@
-import { FieldError, ProblemError } from '../../common/problem/problem.error';
+import { problemOf } from '../../../test/support/problems';
+import { FieldError } from '../../common/problem/problem.error';
 import { AppConfig } from '../../config/app-config';
 import {
   DECODING_OPTIONS,
@@ -11,16 +12,6 @@ const pipe = (defaultNumBeams = 4) => new DecodingOptionsPipe({ defaultNumBeams 
 /** Options as a query string gives them. */
 const query = (values: Record<string, unknown>, beams = 4) =>
   pipe(beams).transform({ query: values });
-
-function problemOf(action: () => unknown): ProblemError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProblemError);
-    return error as ProblemError;
-  }
-  throw new Error('expected a problem');
-}
 
 const errorsOf = (raw: RawOptions) =>
   problemOf(() => pipe().transform(raw)).extras.fields?.errors as FieldError[] | undefined;

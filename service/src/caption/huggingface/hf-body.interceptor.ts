@@ -1,9 +1,9 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { Observable, from, switchMap } from 'rxjs';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ProblemError } from '../../common/problem/problem.error';
 import { isJsonBody } from '../admission/body-limits';
+import { BodyReadingInterceptor } from '../admission/body-reading.interceptor';
 import { CaptionAdmission } from '../admission/caption-admission.service';
 import { readJsonBody, readRawBody } from '../admission/request-body';
 import { RawOptions } from '../decoding-options/decoding-options.pipe';
@@ -20,16 +20,12 @@ export interface HfRequest extends Request {
  * within the admitted request's budget, as /caption reads its bodies.
  */
 @Injectable()
-export class HfBodyInterceptor implements NestInterceptor {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
-
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<HfRequest>();
-    const response = context.switchToHttp().getResponse<Response>();
-    return from(this.read(request, response)).pipe(switchMap(() => next.handle()));
+export class HfBodyInterceptor extends BodyReadingInterceptor<HfRequest> {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    super();
   }
 
-  private async read(request: HfRequest, response: Response): Promise<void> {
+  protected override async read(request: HfRequest, response: Response): Promise<void> {
     const query = request.query as Record<string, unknown>;
     const budget = CaptionAdmission.of(request).bodyBudget;
     if (isJsonBody(request)) {

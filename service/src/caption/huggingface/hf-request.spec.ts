@@ -1,19 +1,9 @@
-import { ProblemError } from '../../common/problem/problem.error';
+import { problemOf } from '../../../test/support/problems';
 import { parseHfJsonRequest } from './hf-request';
 
 const IMAGE = Buffer.from([0xff, 0xd8, 0xff, 0xe0]);
 const inputs = IMAGE.toString('base64');
 const parse = (body: unknown) => parseHfJsonRequest(body, 1024);
-
-function problemOf(action: () => unknown): ProblemError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProblemError);
-    return error as ProblemError;
-  }
-  throw new Error('expected a problem');
-}
 
 describe('parseHfJsonRequest', () => {
   it('decodes inputs and flattens the generation parameters', () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import sharp, { Sharp } from 'sharp';
 import { GOLDEN_DIR, PHOTOS } from '../../../test/support/fixtures';
 import { pngDeclaring } from '../../../test/support/images';
+import { problemOfRejection } from '../../../test/support/problems';
 import { AppConfig } from '../../config/app-config';
 import { ProblemError } from '../../common/problem/problem.error';
 import { ImageIntakeService } from './image-intake.service';
@@ -26,15 +27,6 @@ const solid = (r: number, g: number, b: number, width = 64, height = 48) =>
   sharp({ create: { width, height, channels: 3, background: { r, g, b } } })
     .png()
     .toBuffer();
-
-async function problemOf(promise: Promise<unknown>): Promise<ProblemError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProblemError);
-  return error as ProblemError;
-}
 
 const rawPixels = (path: string) => sharp(path).removeAlpha().raw().toBuffer();
 const referencePixels = (name: string) =>
@@ -139,9 +131,13 @@ describe('ImageIntakeService', () => {
 
   it('refuses SVG and PDF before any decoder sees them (415)', async () => {
     const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
-    expect((await problemOf(intake.toModelInput(svg, SIZE))).code).toBe('unsupported_media_type');
+    expect((await problemOfRejection(intake.toModelInput(svg, SIZE))).code).toBe(
+      'unsupported_media_type',
+    );
     const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\n');
-    expect((await problemOf(intake.toModelInput(pdf, SIZE))).code).toBe('unsupported_media_type');
+    expect((await problemOfRejection(intake.toModelInput(pdf, SIZE))).code).toBe(
+      'unsupported_media_type',
+    );
   });
 
   it('refuses an image over MAX_INPUT_PIXELS from its header, without decoding it (413)', async () => {
@@ -149,7 +145,7 @@ describe('ImageIntakeService', () => {
     expect(bomb.length).toBeLessThan(1_100_000);
     const before = process.memoryUsage().rss;
     const started = performance.now();
-    const problem = await problemOf(intake.toModelInput(bomb, SIZE));
+    const problem = await problemOfRejection(intake.toModelInput(bomb, SIZE));
     expect(problem.code).toBe('image_too_large');
     expect(problem.detail).toContain('30000x30000');
     // 2.7 GB of pixels were never allocated.
@@ -159,25 +155,29 @@ describe('ImageIntakeService', () => {
 
   it('honours a lower MAX_INPUT_PIXELS', async () => {
     const strict = intakeWith({ maxInputPixels: 100 * 100 });
-    const problem = await problemOf(strict.toModelInput(await solid(1, 2, 3, 101, 100), SIZE));
+    const problem = await problemOfRejection(
+      strict.toModelInput(await solid(1, 2, 3, 101, 100), SIZE),
+    );
     expect(problem.code).toBe('image_too_large');
     await expect(strict.toModelInput(await solid(1, 2, 3, 100, 100), SIZE)).resolves.toBeDefined();
   });
 
   it('refuses a truncated JPEG (422)', async () => {
     const whole = readFileSync(join(PHOTOS, 'china.jpg'));
-    const problem = await problemOf(intake.toModelInput(whole.subarray(0, whole.length / 2), SIZE));
+    const problem = await problemOfRejection(
+      intake.toModelInput(whole.subarray(0, whole.length / 2), SIZE),
+    );
     expect(problem.code).toBe('invalid_image');
   });
 
   it('refuses bytes that only start like an image (422)', async () => {
     const fake = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2000, 7)]);
-    expect((await problemOf(intake.toModelInput(fake, SIZE))).code).toBe('invalid_image');
+    expect((await problemOfRejection(intake.toModelInput(fake, SIZE))).code).toBe('invalid_image');
     const png = Buffer.concat([
       Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
       Buffer.alloc(100, 1),
     ]);
-    expect((await problemOf(intake.toModelInput(png, SIZE))).code).toBe('invalid_image');
+    expect((await problemOfRejection(intake.toModelInput(png, SIZE))).code).toBe('invalid_image');
   });
 
   it('enlarges small images like PIL (pixel centres aligned)', async () => {
@@ -206,7 +206,7 @@ describe('ImageIntakeService', () => {
         .png()
         .toBuffer();
       const tight = intakeWith({ decodeMemoryBytes: 48 * 1024 * 1024 });
-      const problem = await problemOf(tight.toModelInput(rgba, SIZE));
+      const problem = await problemOfRejection(tight.toModelInput(rgba, SIZE));
       expect(problem.code).toBe('image_too_large');
       expect(problem.detail).toMatch(/needs about \d+ MB; the limit \(DECODE_MEMORY_BYTES\)/);
       expect(tight.gate.stats).toEqual({ running: 0, waiting: 0, reservedBytes: 0 });
@@ -223,7 +223,7 @@ describe('ImageIntakeService', () => {
       const answer = gated.toModelInput(photo, SIZE, client.signal);
       await new Promise((r) => setTimeout(r, 5)); // header read, decode under way
       client.abort(new ProblemError('client_closed', 'gone'));
-      expect((await problemOf(answer)).code).toBe('client_closed');
+      expect((await problemOfRejection(answer)).code).toBe('client_closed');
       const deadline = Date.now() + 5000;
       while (gated.gate.stats.running > 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 10));
@@ -233,7 +233,9 @@ describe('ImageIntakeService', () => {
 
     it('answers 422 once IMAGE_DECODE_TIMEOUT_MS has passed', async () => {
       const photo = readFileSync(join(PHOTOS, 'large', 'china-2000.jpg'));
-      const problem = await problemOf(intakeWith({ decodeTimeoutMs: 1 }).toModelInput(photo, SIZE));
+      const problem = await problemOfRejection(
+        intakeWith({ decodeTimeoutMs: 1 }).toModelInput(photo, SIZE),
+      );
       expect(problem.code).toBe('invalid_image');
       expect(problem.detail).toContain('IMAGE_DECODE_TIMEOUT_MS (1 ms)');
     });

@@ -1,17 +1,7 @@
-import { ProblemError } from '../../common/problem/problem.error';
+import { problemOf } from '../../../test/support/problems';
 import { decodeBase64Image } from './base64-image';
 
 const BYTES = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0xfb, 0xef]);
-
-function problemOf(action: () => unknown): ProblemError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProblemError);
-    return error as ProblemError;
-  }
-  throw new Error('expected a problem');
-}
 
 describe('decodeBase64Image', () => {
   it.each([

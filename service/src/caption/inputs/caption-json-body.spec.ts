@@ -1,17 +1,7 @@
-import { ProblemError } from '../../common/problem/problem.error';
+import { problemOf } from '../../../test/support/problems';
 import { parseCaptionJsonBody } from './caption-json-body';
 
 const parse = (body: unknown) => parseCaptionJsonBody(body, 1024);
-
-function problemOf(action: () => unknown): ProblemError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProblemError);
-    return error as ProblemError;
-  }
-  throw new Error('expected a problem');
-}
 
 describe('parseCaptionJsonBody', () => {
   it('takes a URL and leaves the other members as options', () => {

@@ -1,8 +1,9 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { Response } from 'express';
-import { Observable, from, switchMap } from 'rxjs';
+import { Observable } from 'rxjs';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { isJsonBody } from '../admission/body-limits';
+import { BodyReadingInterceptor } from '../admission/body-reading.interceptor';
 import { CaptionAdmission } from '../admission/caption-admission.service';
 import { readJsonBody } from '../admission/request-body';
 import { UploadedCaptionRequest } from '../caption-upload.interceptor';
@@ -23,20 +24,21 @@ export interface JsonCaptionRequest extends UploadedCaptionRequest {
  * other bodies pass through to that reader.
  */
 @Injectable()
-export class CaptionJsonInterceptor implements NestInterceptor {
+export class CaptionJsonInterceptor extends BodyReadingInterceptor<JsonCaptionRequest> {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly fetcher: ImageUrlFetcher,
-  ) {}
-
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<JsonCaptionRequest>();
-    const response = context.switchToHttp().getResponse<Response>();
-    if (!isJsonBody(request)) return next.handle();
-    return from(this.read(request, response)).pipe(switchMap(() => next.handle()));
+  ) {
+    super();
   }
 
-  private async read(request: JsonCaptionRequest, response: Response): Promise<void> {
+  /** Other bodies pass through untouched, to the upload reader. */
+  override intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (!isJsonBody(context.switchToHttp().getRequest<JsonCaptionRequest>())) return next.handle();
+    return super.intercept(context, next);
+  }
+
+  protected override async read(request: JsonCaptionRequest, response: Response): Promise<void> {
     const admitted = CaptionAdmission.of(request);
     const body = await readJsonBody(request, response, admitted.bodyBudget);
     const { source, options } = parseCaptionJsonBody(body, this.config.http.maxUploadBytes);

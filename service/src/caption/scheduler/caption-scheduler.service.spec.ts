@@ -1,99 +1,19 @@
-import { FakeEngine } from '../../../test/support/fake-engine';
-import { AppConfig } from '../../config/app-config';
+import { problemOf } from '../../../test/support/problems';
+import { OPTIONS, never, newScheduler, rgb, stopSchedulers } from '../../../test/support/scheduler';
 import { ProblemError } from '../../common/problem/problem.error';
 import { CaptionMetrics } from '../../metrics/caption-metrics.service';
-import { DecodingOptions, WorkerLostError } from '../engine/caption-engine';
 import { ModelStatusService } from '../model-status.service';
-import { CaptionScheduler, ClientClosedError } from './caption-scheduler.service';
+import { CaptionScheduler } from './caption-scheduler.service';
 
-const OPTIONS: DecodingOptions = {
-  maxNewTokens: 15,
-  minNewTokens: 0,
-  numBeams: 4,
-  lengthPenalty: 1,
-  earlyStopping: false,
-  noRepeatNgramSize: 0,
-  repetitionPenalty: 1,
-};
-
-function metricsSpy() {
-  const calls: Record<string, unknown[][]> = {};
-  const record =
-    (name: string) =>
-    (...args: unknown[]) =>
-      (calls[name] ??= []).push(args);
-  const metrics = {
-    queue: record('queue'),
-    rejected: record('rejected'),
-    batch: record('batch'),
-    ready: record('ready'),
-  } as unknown as CaptionMetrics;
-  return { metrics, calls };
-}
-
-function setup(
-  overrides: {
-    queueMax?: number;
-    maxBatch?: number;
-    maxWaitMs?: number;
-    timeoutMs?: number;
-    room?: number;
-    shutdownMs?: number;
-  } = {},
-) {
-  const config = {
-    queue: { max: overrides.queueMax ?? 4, requestTimeoutMs: overrides.timeoutMs ?? 10_000 },
-    engine: { maxBatch: overrides.maxBatch ?? 8, maxWaitMs: overrides.maxWaitMs ?? 0 },
-    shutdownTimeoutMs: overrides.shutdownMs ?? 0,
-  } as AppConfig;
-  const engine = new FakeEngine(overrides.room ?? 1);
-  const { metrics, calls } = metricsSpy();
-  const status = new ModelStatusService(metrics);
-  status.setWarming({
-    dtype: 'q8',
-    fidelity: 'fast',
-    fingerprint: 'f',
-    inputSize: { width: 224, height: 224 },
-    workers: 1,
-    threadsPerWorker: 1,
-    modelId: 'm',
-    revision: 'r',
-    modelDir: '/m',
-  });
-  status.setReady();
-  const scheduler = new CaptionScheduler(config, engine, status, metrics);
-  schedulers.push(scheduler);
-  /** Submits without awaiting; the eventual answer is observed elsewhere or not at all. */
-  const fire = (): void => void scheduler.submit(rgb(), OPTIONS, never()).catch(() => undefined);
-  return { scheduler, engine, status, calls, config, fire };
-}
-
-const schedulers: CaptionScheduler[] = [];
-
-const rgb = () => new Uint8Array(224 * 224 * 3);
-const never = () => new AbortController().signal;
-const settled = async (promise: Promise<unknown>) => {
-  let state = 'pending';
-  promise.then(
-    () => (state = 'resolved'),
-    () => (state = 'rejected'),
-  );
-  await new Promise((r) => setImmediate(r));
-  return state;
-};
-
+/** How captions get in: the queue, its refusals, the rooms held for a batch, the feed. */
 describe('CaptionScheduler', () => {
   afterEach(async () => {
     jest.useRealTimers();
-    // Answer whatever a test left waiting, so no deadline timer outlives it.
-    for (const scheduler of schedulers.splice(0)) {
-      (scheduler as unknown as { config: AppConfig }).config.shutdownTimeoutMs = 0;
-      await scheduler.onModuleDestroy();
-    }
+    await stopSchedulers();
   });
 
   it('starts one request at once on an idle engine and answers it', async () => {
-    const { scheduler, engine } = setup();
+    const { scheduler, engine } = newScheduler();
     const answer = scheduler.submit(rgb(), OPTIONS, never());
     expect(engine.running).toHaveLength(1);
     engine.complete();
@@ -105,7 +25,7 @@ describe('CaptionScheduler', () => {
   });
 
   it('feeds the engine whenever it has room, in queue order (continuous batching)', async () => {
-    const { scheduler, engine, calls } = setup({ room: 3, queueMax: 10 });
+    const { scheduler, engine, calls } = newScheduler({ room: 3, queueMax: 10 });
     const answers = Array.from({ length: 5 }, () => scheduler.submit(rgb(), OPTIONS, never()));
     expect(engine.running).toHaveLength(3);
     expect(scheduler.depth).toBe(2);
@@ -124,7 +44,7 @@ describe('CaptionScheduler', () => {
 
   it('waits up to ENGINE_MAX_WAIT_MS for company only while the engine is idle', async () => {
     jest.useFakeTimers();
-    const { engine, fire } = setup({ room: 4, maxBatch: 4, maxWaitMs: 20 });
+    const { engine, fire } = newScheduler({ room: 4, maxBatch: 4, maxWaitMs: 20 });
     fire();
     fire();
     expect(engine.running).toHaveLength(0);
@@ -135,7 +55,7 @@ describe('CaptionScheduler', () => {
   });
 
   it('answers 429 with Retry-After at once when the queue is full', async () => {
-    const { scheduler, calls, fire } = setup({ queueMax: 2 });
+    const { scheduler, calls, fire } = newScheduler({ queueMax: 2 });
     fire(); // running
     fire();
     fire();
@@ -155,7 +75,7 @@ describe('CaptionScheduler', () => {
   });
 
   it('counts one waiting caption in the singular', () => {
-    const { scheduler, fire } = setup({ queueMax: 1 });
+    const { scheduler, fire } = newScheduler({ queueMax: 1 });
     fire(); // running
     fire();
     expect(() => scheduler.submit(rgb(), OPTIONS, never())).toThrow(
@@ -164,7 +84,7 @@ describe('CaptionScheduler', () => {
   });
 
   it('gives Retry-After from queue depth and the recent time per image', async () => {
-    const { scheduler, engine, fire } = setup({ queueMax: 100, timeoutMs: 100_000 });
+    const { scheduler, engine, fire } = newScheduler({ queueMax: 100, timeoutMs: 100_000 });
     const now = jest.spyOn(performance, 'now');
     let clock = 0;
     now.mockImplementation(() => clock);
@@ -179,7 +99,7 @@ describe('CaptionScheduler', () => {
   });
 
   it('refuses at once (429) what would only time out in the queue', async () => {
-    const { scheduler, fire } = setup({ queueMax: 100, timeoutMs: 3000 }); // 1 s per image until measured
+    const { scheduler, fire } = newScheduler({ queueMax: 100, timeoutMs: 3000 }); // 1 s per image until measured
     fire(); // runs at once
     fire(); // 1 s in the queue + 1 s of its own: accepted
     fire(); // 2 s + 1 s: just within the 3 s deadline
@@ -198,20 +118,11 @@ describe('CaptionScheduler', () => {
   });
 
   describe('rooms held for a batch', () => {
-    const refusal = (action: () => unknown) => {
-      try {
-        action();
-      } catch (error) {
-        return error as ProblemError;
-      }
-      throw new Error('expected a refusal');
-    };
-
     it('refuses a batch as a whole when the queue cannot hold all of it', () => {
-      const { scheduler, fire } = setup({ queueMax: 4 });
+      const { scheduler, fire } = newScheduler({ queueMax: 4 });
       fire(); // running
       fire(); // waiting
-      const problem = refusal(() => scheduler.reserveRoom(4, performance.now() + 10_000));
+      const problem = problemOf(() => scheduler.reserveRoom(4, performance.now() + 10_000));
       expect(problem).toMatchObject({
         code: 'queue_full',
         detail:
@@ -222,7 +133,7 @@ describe('CaptionScheduler', () => {
     });
 
     it('counts held places as waiting: others are refused, the batch files are not', async () => {
-      const { scheduler, engine, fire } = setup({ queueMax: 3 });
+      const { scheduler, engine, fire } = newScheduler({ queueMax: 3 });
       fire(); // running
       const room = scheduler.reserveRoom(3, performance.now() + 10_000);
       expect(scheduler.expectedWaitSeconds()).toBe(3); // 1 s per image until measured
@@ -242,7 +153,7 @@ describe('CaptionScheduler', () => {
     });
 
     it('a used-up room checks like any submit', () => {
-      const { scheduler, fire } = setup({ queueMax: 2 });
+      const { scheduler, fire } = newScheduler({ queueMax: 2 });
       fire(); // running
       const room = scheduler.reserveRoom(1, performance.now() + 10_000);
       void scheduler.submit(rgb(), OPTIONS, never(), undefined, room).catch(() => undefined);
@@ -253,9 +164,9 @@ describe('CaptionScheduler', () => {
     });
 
     it('refuses a batch that would not finish by its deadline at the recent pace, even alone', () => {
-      const { scheduler } = setup({ queueMax: 100 });
+      const { scheduler } = newScheduler({ queueMax: 100 });
       // 1 s per image until measured: 5 images and the pace margin take 6 s.
-      const alone = refusal(() => scheduler.reserveRoom(5, performance.now() + 5_500));
+      const alone = problemOf(() => scheduler.reserveRoom(5, performance.now() + 5_500));
       expect(alone).toMatchObject({ code: 'queue_full' });
       expect(alone.detail).toBe(
         '0 captions are waiting; at the recent pace this batch of 5 images (send fewer) would not finish within REQUEST_TIMEOUT_MS.',
@@ -265,7 +176,7 @@ describe('CaptionScheduler', () => {
   });
 
   it('refuses with 503 while the model is not ready, or (on arrival) while draining', () => {
-    const { scheduler, status, config, engine, calls } = setup();
+    const { scheduler, status, config, engine, calls } = newScheduler();
     const loading = new CaptionScheduler(config, engine, new ModelStatusService(calls as never), {
       rejected: () => undefined,
       queue: () => undefined,
@@ -277,133 +188,5 @@ describe('CaptionScheduler', () => {
     expect(() => scheduler.assertAccepting()).toThrow(
       expect.objectContaining({ code: 'not_ready' }),
     );
-  });
-
-  it('answers 504 at the deadline and drops a queued request before the engine sees it', async () => {
-    jest.useFakeTimers();
-    const { scheduler, engine, calls } = setup({ timeoutMs: 1000 });
-    const busy = scheduler.warmUp(rgb(), OPTIONS); // occupies the engine, no deadline of its own
-    const queued = scheduler.submit(rgb(), OPTIONS, never());
-    jest.advanceTimersByTime(1001);
-    await expect(queued).rejects.toMatchObject({ code: 'request_timeout', status: 504 });
-    expect(scheduler.depth).toBe(0);
-    engine.complete();
-    await busy;
-    expect(engine.submitted).toHaveLength(1); // the expired request never ran
-    expect(calls.rejected).toContainEqual(['timeout']);
-  });
-
-  it('cancels a running request at its deadline; the engine drops it at the next step', async () => {
-    jest.useFakeTimers();
-    const { scheduler, engine } = setup({ timeoutMs: 1000 });
-    const running = scheduler.submit(rgb(), OPTIONS, never());
-    const id = engine.running[0].job.id;
-    jest.advanceTimersByTime(1001);
-    await expect(running).rejects.toMatchObject({ code: 'request_timeout' });
-    expect(engine.cancelled).toEqual([id]);
-  });
-
-  it('removes a queued request whose client disconnected', async () => {
-    const { scheduler, engine, calls, fire } = setup();
-    fire();
-    const client = new AbortController();
-    const gone = scheduler.submit(rgb(), OPTIONS, client.signal);
-    expect(scheduler.depth).toBe(1);
-    client.abort();
-    await expect(gone).rejects.toBeInstanceOf(ClientClosedError);
-    expect(scheduler.depth).toBe(0);
-    expect(calls.rejected).toContainEqual(['client_closed']);
-    engine.complete();
-    expect(engine.submitted).toHaveLength(1);
-  });
-
-  it('cancels a running request whose client disconnected', async () => {
-    const { scheduler, engine } = setup();
-    const client = new AbortController();
-    const gone = scheduler.submit(rgb(), OPTIONS, client.signal);
-    const id = engine.running[0].job.id;
-    client.abort();
-    await expect(gone).rejects.toBeInstanceOf(ClientClosedError);
-    expect(engine.cancelled).toEqual([id]);
-  });
-
-  it('on shutdown refuses new work at once and lets accepted work finish', async () => {
-    const { scheduler, engine, status } = setup({ shutdownMs: 10_000, maxBatch: 2 });
-    const running = scheduler.submit(rgb(), OPTIONS, never());
-    const queued = scheduler.submit(rgb(), OPTIONS, never());
-    const drained = scheduler.onModuleDestroy();
-    expect(status.isReady).toBe(false);
-    expect(() => scheduler.assertAccepting()).toThrow(
-      expect.objectContaining({ code: 'draining' }),
-    );
-    // A request admitted before the drain began (still uploading then) may still join.
-    const late = scheduler.submit(rgb(), OPTIONS, never());
-    expect(await settled(drained)).toBe('pending');
-    engine.complete();
-    await running;
-    // Room for one job: the queued caption starts when room frees, then the late one.
-    await new Promise((r) => setImmediate(r));
-    engine.complete();
-    await queued;
-    await new Promise((r) => setImmediate(r));
-    engine.complete();
-    await late;
-    await expect(drained).resolves.toBeUndefined();
-  });
-
-  it('answers what is left with 503 when draining times out', async () => {
-    const { scheduler } = setup({ shutdownMs: 50 });
-    const running = scheduler.submit(rgb(), OPTIONS, never());
-    await scheduler.onModuleDestroy();
-    await expect(running).rejects.toMatchObject({ code: 'draining' });
-  });
-
-  describe('when an inference worker is lost', () => {
-    it('answers its captions 500 engine_failed and starts the queue on the replacement at once', async () => {
-      const { scheduler, engine } = setup();
-      const running = scheduler.submit(rgb(), OPTIONS, never());
-      const queued = scheduler.submit(rgb(), OPTIONS, never());
-      // What OnnxEngine does when a worker dies: a replacement starts, the job fails.
-      engine.setCapacity({ ready: 0, starting: 1 });
-      engine.fail(engine.running[0], new WorkerLostError('exit code 1'));
-      await expect(running).rejects.toMatchObject({
-        code: 'engine_failed',
-        status: 500,
-        detail: expect.stringContaining('may be sent again'),
-      });
-      expect(engine.submitted).toHaveLength(1); // no worker: it waits
-      expect(scheduler.depth).toBe(1);
-      engine.setCapacity({ ready: 1, starting: 0 });
-      expect(engine.submitted).toHaveLength(2); // started by the replacement being ready
-      engine.complete();
-      await expect(queued).resolves.toMatchObject({ batchImages: 1 });
-    });
-
-    it('is not ready (503) while no worker can serve, and says whether one is starting', () => {
-      const { scheduler, engine, status } = setup();
-      engine.setCapacity({ ready: 0, starting: 1 });
-      expect(status.isReady).toBe(false);
-      // Admission refuses; a request admitted before the loss may still queue for the replacement.
-      expect(() => scheduler.assertAccepting()).toThrow(
-        expect.objectContaining({
-          code: 'not_ready',
-          detail: expect.stringContaining('a replacement is starting'),
-        }),
-      );
-      engine.setCapacity({ ready: 0, starting: 0 });
-      expect(() => scheduler.assertAccepting()).toThrow(
-        expect.objectContaining({ detail: expect.stringContaining('none could be started') }),
-      );
-      engine.setCapacity({ ready: 1, starting: 0 });
-      expect(status.isReady).toBe(true);
-      expect(() => scheduler.assertAccepting()).not.toThrow();
-    });
-  });
-
-  it('reports engine failures to the waiting request', async () => {
-    const { scheduler, engine } = setup();
-    const answer = scheduler.submit(rgb(), OPTIONS, never());
-    engine.fail(engine.running[0], new Error('onnxruntime exploded'));
-    await expect(answer).rejects.toThrow('onnxruntime exploded');
   });
 });

@@ -6,6 +6,7 @@
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { problemOfRejection } from '../../../test/support/problems';
 import { ProblemError } from '../../common/problem/problem.error';
 import { AppConfig } from '../../config/app-config';
 import { ImageUrlFetcher, ResolvedAddress } from './image-url-fetcher.service';
@@ -66,15 +67,6 @@ describe('ImageUrlFetcher', () => {
     });
   }
 
-  async function problem(promise: Promise<unknown>): Promise<ProblemError> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(ProblemError);
-    return error as ProblemError;
-  }
-
   const at = (host: string, path = '/cat.png') => `http://${host}:${port}${path}`;
 
   it('fetches from an admitted host, connecting to the address it checked', async () => {
@@ -95,7 +87,7 @@ describe('ImageUrlFetcher', () => {
   });
 
   it('refuses a host that resolves to loopback unless it is admitted', async () => {
-    const refused = await problem(fetcher().fetch(at('other.test')));
+    const refused = await problemOfRejection(fetcher().fetch(at('other.test')));
     expect(refused.code).toBe('url_not_allowed');
     expect(refused.detail).toBe(
       "The image URL's host other.test resolves to 127.0.0.1: 127.0.0.1 is a loopback address.",
@@ -104,7 +96,7 @@ describe('ImageUrlFetcher', () => {
   });
 
   it('refuses a host when any of its addresses is refused', async () => {
-    const refused = await problem(fetcher({ allowed: [] }).fetch(at('mixed.test')));
+    const refused = await problemOfRejection(fetcher({ allowed: [] }).fetch(at('mixed.test')));
     expect(refused.code).toBe('url_not_allowed');
     expect(seen).toEqual([]);
   });
@@ -116,7 +108,7 @@ describe('ImageUrlFetcher', () => {
     ['an unspecified address (0.0.0.0 reaches this host)', '0.0.0.0', 'unspecified'],
     ['a decimal IPv4 literal', '2130706433', 'loopback'],
   ])('refuses %s before connecting', async (_what, host, range) => {
-    const refused = await problem(fetcher({ allowed: [] }).fetch(at(host)));
+    const refused = await problemOfRejection(fetcher({ allowed: [] }).fetch(at(host)));
     expect(refused.code).toBe('url_not_allowed');
     expect(refused.detail).toContain(range);
     expect(seen).toEqual([]);
@@ -129,7 +121,7 @@ describe('ImageUrlFetcher', () => {
     ['no URL at all', 'cat.png', /not a valid absolute URL/],
     ['a URL of 3000 characters', `http://images.test/${'a'.repeat(3000)}`, /longer than 2048/],
   ])('refuses %s', async (_what, url, message) => {
-    const refused = await problem(fetcher().fetch(url));
+    const refused = await problemOfRejection(fetcher().fetch(url));
     expect(refused.code).toBe('url_not_allowed');
     expect(refused.detail).toMatch(message);
   });
@@ -156,7 +148,7 @@ describe('ImageUrlFetcher', () => {
     ['a non-http scheme', () => 'file:///etc/passwd', 'Only http and https'],
   ])('refuses a redirect to %s', async (_what, target, message) => {
     handler = (_request, response) => response.writeHead(307, { location: target() }).end();
-    const refused = await problem(fetcher().fetch(at('images.test')));
+    const refused = await problemOfRejection(fetcher().fetch(at('images.test')));
     expect(refused.code).toBe('url_not_allowed');
     expect(refused.detail).toContain(message);
     expect(seen).toHaveLength(1);
@@ -165,7 +157,7 @@ describe('ImageUrlFetcher', () => {
   it('stops after 3 redirects', async () => {
     handler = (request, response) =>
       response.writeHead(302, { location: `${request.url ?? ''}x` }).end();
-    const failed = await problem(fetcher().fetch(at('images.test', '/r')));
+    const failed = await problemOfRejection(fetcher().fetch(at('images.test', '/r')));
     expect(failed.code).toBe('url_fetch_failed');
     expect(failed.detail).toMatch(/redirected more than 3 times/);
     expect(seen).toHaveLength(4);
@@ -176,7 +168,7 @@ describe('ImageUrlFetcher', () => {
       response.writeHead(200, { 'content-length': '4096' });
       response.write(Buffer.alloc(100));
     };
-    const tooLarge = await problem(fetcher({ maxBytes: 1024 }).fetch(at('images.test')));
+    const tooLarge = await problemOfRejection(fetcher({ maxBytes: 1024 }).fetch(at('images.test')));
     expect(tooLarge.code).toBe('payload_too_large');
     expect(tooLarge.detail).toMatch(/larger than the limit of 1 KiB/);
     expect(tooLarge.extras.fields).toEqual({ max_bytes: 1024 });
@@ -200,7 +192,7 @@ describe('ImageUrlFetcher', () => {
         more();
       };
     });
-    const tooLarge = await problem(fetcher({ maxBytes: 1024 }).fetch(at('images.test')));
+    const tooLarge = await problemOfRejection(fetcher({ maxBytes: 1024 }).fetch(at('images.test')));
     expect(tooLarge.code).toBe('payload_too_large');
     await closed;
     expect(finished).toBe(false);
@@ -212,7 +204,7 @@ describe('ImageUrlFetcher', () => {
       response.write(Buffer.alloc(10)); // then nothing more
     };
     const started = Date.now();
-    const slow = await problem(fetcher({ timeoutMs: 300 }).fetch(at('images.test')));
+    const slow = await problemOfRejection(fetcher({ timeoutMs: 300 }).fetch(at('images.test')));
     expect(slow.code).toBe('url_fetch_failed');
     expect(slow.detail).toMatch(/within URL_FETCH_TIMEOUT_MS \(300 ms\)/);
     expect(Date.now() - started).toBeLessThan(5000);
@@ -240,7 +232,7 @@ describe('ImageUrlFetcher', () => {
       };
     });
     const full = new ProblemError('intake_full', 'Uploads in progress hold all of it.');
-    const refused = await problem(
+    const refused = await problemOfRejection(
       fetcher().fetch(at('images.test'), {
         reserve: () => {
           throw full;
@@ -260,14 +252,16 @@ describe('ImageUrlFetcher', () => {
     const deadline = new ProblemError('request_timeout', 'No caption within REQUEST_TIMEOUT_MS.');
     setTimeout(() => request.abort(deadline), 100);
     const started = Date.now();
-    const ended = await problem(fetcher().fetch(at('images.test'), { signal: request.signal }));
+    const ended = await problemOfRejection(
+      fetcher().fetch(at('images.test'), { signal: request.signal }),
+    );
     expect(ended).toBe(deadline);
     expect(Date.now() - started).toBeLessThan(1500); // URL_FETCH_TIMEOUT_MS is 2 s here
     const gone = new AbortController();
     setTimeout(() => gone.abort(), 50);
-    expect((await problem(fetcher().fetch(at('images.test'), { signal: gone.signal }))).code).toBe(
-      'client_closed',
-    );
+    expect(
+      (await problemOfRejection(fetcher().fetch(at('images.test'), { signal: gone.signal }))).code,
+    ).toBe('client_closed');
   });
 
   it.each([
@@ -275,13 +269,13 @@ describe('ImageUrlFetcher', () => {
     ['a server error', 500, /answered 500/],
   ])('reports %s as url_fetch_failed', async (_what, status, message) => {
     handler = (_request, response) => response.writeHead(status).end('nope');
-    const failed = await problem(fetcher().fetch(at('images.test')));
+    const failed = await problemOfRejection(fetcher().fetch(at('images.test')));
     expect(failed.code).toBe('url_fetch_failed');
     expect(failed.detail).toMatch(message);
   });
 
   it('reports an unknown host and a refused connection as url_fetch_failed', async () => {
-    const unknown = await problem(
+    const unknown = await problemOfRejection(
       fetcher({ allowed: ['nowhere.test'] }).fetch('http://nowhere.test/x'),
     );
     expect(unknown).toMatchObject({ code: 'url_fetch_failed' });
@@ -290,7 +284,7 @@ describe('ImageUrlFetcher', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const closedPort = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const refused = await problem(fetcher().fetch(`http://images.test:${closedPort}/x`));
+    const refused = await problemOfRejection(fetcher().fetch(`http://images.test:${closedPort}/x`));
     expect(refused).toMatchObject({ code: 'url_fetch_failed' });
     expect(refused.detail).toMatch(/connection was refused/);
   });

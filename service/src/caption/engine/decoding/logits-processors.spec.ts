@@ -1,4 +1,5 @@
-import { DecoderSpec, DecodingOptions } from './decoding-options';
+import { decodingOptions } from '../../../../test/support/decoding-options';
+import { DecoderSpec } from './decoding-options';
 import {
   applyLogitsProcessors,
   applyRepetitionPenalty,
@@ -7,15 +8,7 @@ import {
 } from './logits-processors';
 
 const spec: DecoderSpec = { decoderStartTokenId: 9, eosTokenId: 9, padTokenId: 9, vocabSize: 10 };
-const base: DecodingOptions = {
-  maxNewTokens: 5,
-  minNewTokens: 0,
-  numBeams: 1,
-  lengthPenalty: 1,
-  earlyStopping: false,
-  noRepeatNgramSize: 0,
-  repetitionPenalty: 1,
-};
+const base = decodingOptions({ maxNewTokens: 5, numBeams: 1 });
 
 describe('logits processors (Hugging Face semantics)', () => {
   it('repetition penalty divides positive and multiplies negative scores, once per token', () => {

@@ -1,3 +1,4 @@
+import { decodingOptions } from '../../../../test/support/decoding-options';
 import { DecoderSpec, DecodingOptions } from './decoding-options';
 import { SearchedSequence, StepScores, createSequenceSearch } from './sequence-search';
 
@@ -9,16 +10,8 @@ const spec: DecoderSpec = {
   padTokenId: EOS,
   vocabSize: V,
 };
-const options = (o: Partial<DecodingOptions>): DecodingOptions => ({
-  maxNewTokens: 4,
-  minNewTokens: 0,
-  numBeams: 1,
-  lengthPenalty: 1,
-  earlyStopping: false,
-  noRepeatNgramSize: 0,
-  repetitionPenalty: 1,
-  ...o,
-});
+const options = (o: Partial<DecodingOptions>): DecodingOptions =>
+  decodingOptions({ maxNewTokens: 4, numBeams: 1, ...o });
 
 /** A toy language model: next-token probabilities depend on the last token only. */
 function toyModel(table: Record<number, number[]>) {

@@ -16,6 +16,7 @@ import { TINY_MODEL } from '../../../../test/support/fixtures';
 import { downloadModel } from './model-download';
 import { MODEL_MANIFEST, ModelUnavailableError } from './model-spec';
 import {
+  ModelSource,
   assertModelAvailable,
   cachedModelDir,
   insideGitCheckout,
@@ -70,6 +71,19 @@ describe('model store', () => {
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'model-store-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /**
+   * The pinned tiny model in this test's cache, behind a hub nobody answers at (port 9); each
+   * test overrides what it is about.
+   */
+  const source = (overrides: Partial<ModelSource> = {}): ModelSource => ({
+    modelId: 'Xenova/tiny',
+    revision: REVISION,
+    hubUrl: 'http://127.0.0.1:9',
+    cacheDir: dir,
+    allowRemote: true,
+    ...overrides,
+  });
 
   it('downloads a pinned revision, checks every file, reports progress and records the files', async () => {
     const hub = await fakeHub();
@@ -136,30 +150,17 @@ describe('model store', () => {
   });
 
   it('says what to do when the model is missing and remote loading is off', async () => {
-    const source = {
-      modelId: 'Xenova/tiny',
-      revision: REVISION,
-      hubUrl: 'http://127.0.0.1:9',
-      cacheDir: dir,
-      allowRemote: false,
-    };
-    await expect(resolveModelDir(source, 'q8', () => undefined)).rejects.toThrow(
+    const offline = source({ allowRemote: false });
+    await expect(resolveModelDir(offline, 'q8', () => undefined)).rejects.toThrow(
       ModelUnavailableError,
     );
-    await expect(resolveModelDir(source, 'q8', () => undefined)).rejects.toThrow(
+    await expect(resolveModelDir(offline, 'q8', () => undefined)).rejects.toThrow(
       /npm run model:pull.*MODEL_DIR.*ALLOW_REMOTE_MODELS=true/,
     );
   });
 
   it('fails with a clear reason when the hub is unreachable', async () => {
-    const source = {
-      modelId: 'Xenova/tiny',
-      revision: REVISION,
-      hubUrl: 'http://127.0.0.1:9',
-      cacheDir: dir,
-      allowRemote: true,
-    };
-    await expect(resolveModelDir(source, 'q8', () => undefined)).rejects.toThrow(
+    await expect(resolveModelDir(source(), 'q8', () => undefined)).rejects.toThrow(
       /127\.0\.0\.1:9.*(fetch failed|ECONNREFUSED)/,
     );
   });
@@ -167,17 +168,11 @@ describe('model store', () => {
   it('downloads into the cache when allowed, and uses the cache afterwards without the network', async () => {
     const hub = await fakeHub();
     try {
-      const source = {
-        modelId: 'Xenova/tiny',
-        revision: REVISION,
-        hubUrl: hub.url,
-        cacheDir: dir,
-        allowRemote: true,
-      };
-      const resolved = await resolveModelDir(source, 'fp32', () => undefined);
+      const online = source({ hubUrl: hub.url });
+      const resolved = await resolveModelDir(online, 'fp32', () => undefined);
       expect(resolved).toBe(cachedModelDir(dir, 'Xenova/tiny', REVISION));
       hub.hits.length = 0;
-      await resolveModelDir({ ...source, allowRemote: false }, 'fp32', () => undefined);
+      await resolveModelDir({ ...online, allowRemote: false }, 'fp32', () => undefined);
       expect(hub.hits).toEqual([]);
     } finally {
       hub.server.close();
@@ -185,59 +180,39 @@ describe('model store', () => {
   });
 
   it('uses MODEL_DIR as it is, and names what it lacks', async () => {
-    const source = {
-      modelId: 'x/y',
-      hubUrl: 'http://127.0.0.1:9',
-      cacheDir: dir,
-      allowRemote: true,
-    };
+    const unpinned = { modelId: 'x/y', revision: undefined };
     await expect(
-      resolveModelDir({ ...source, localDir: TINY_MODEL }, 'q8', () => undefined),
+      resolveModelDir(source({ ...unpinned, localDir: TINY_MODEL }), 'q8', () => undefined),
     ).resolves.toBe(TINY_MODEL);
     await expect(
-      resolveModelDir({ ...source, localDir: dir }, 'q8', () => undefined),
+      resolveModelDir(source({ ...unpinned, localDir: dir }), 'q8', () => undefined),
     ).rejects.toThrow(/MODEL_DIR=.* lacks config\.json.*onnx\/encoder_model_quantized\.onnx/);
   });
 
   it('needs a pinned revision to use the cache', async () => {
-    const source = {
-      modelId: 'x/y',
-      hubUrl: 'http://127.0.0.1:9',
-      cacheDir: dir,
-      allowRemote: true,
-    };
-    await expect(resolveModelDir(source, 'q8', () => undefined)).rejects.toThrow(
+    const unpinned = source({ modelId: 'x/y', revision: undefined });
+    await expect(resolveModelDir(unpinned, 'q8', () => undefined)).rejects.toThrow(
       /MODEL_REVISION is not set/,
     );
   });
 
   it('says that a MODEL_DIR which does not exist does not exist, instead of listing its files', () => {
-    const source = {
-      modelId: 'x/y',
-      hubUrl: 'http://127.0.0.1:9',
-      cacheDir: dir,
-      allowRemote: false,
-    };
-    expect(() =>
-      assertModelAvailable({ ...source, localDir: join(dir, 'nonexistent') }, 'q8'),
-    ).toThrow(/^MODEL_DIR=.*nonexistent: the folder does not exist; point it at a model folder/);
+    const at = (localDir: string) =>
+      source({ modelId: 'x/y', revision: undefined, allowRemote: false, localDir });
+    expect(() => assertModelAvailable(at(join(dir, 'nonexistent')), 'q8')).toThrow(
+      /^MODEL_DIR=.*nonexistent: the folder does not exist; point it at a model folder/,
+    );
     writeFileSync(join(dir, 'a-file'), 'x');
-    expect(() => assertModelAvailable({ ...source, localDir: join(dir, 'a-file') }, 'q8')).toThrow(
+    expect(() => assertModelAvailable(at(join(dir, 'a-file')), 'q8')).toThrow(
       /a-file is a file, not a folder/,
     );
   });
 
   it('checks availability without the network: a missing cache entry is fine only when downloads are allowed', () => {
-    const source = {
-      modelId: 'Xenova/tiny',
-      revision: REVISION,
-      hubUrl: 'http://127.0.0.1:9',
-      cacheDir: dir,
-    };
-    expect(() => assertModelAvailable({ ...source, allowRemote: false }, 'q8')).toThrow(
+    expect(() => assertModelAvailable(source({ allowRemote: false }), 'q8')).toThrow(
       /is not in .*npm run model:pull/,
     );
-    expect(() => assertModelAvailable({ ...source, allowRemote: true }, 'q8')).not.toThrow();
+    expect(() => assertModelAvailable(source({ allowRemote: true }), 'q8')).not.toThrow();
     expect(readdirSync(dir)).toEqual([]);
   });
 

@@ -4,6 +4,7 @@
  * starting the replacement fails for a while.
  */
 import { renameSync, rmSync } from 'node:fs';
+import { decodingOptions } from '../../../../test/support/decoding-options';
 import { TINY_MODEL, copyModel, referencePixels } from '../../../../test/support/fixtures';
 import {
   EngineCapacity,
@@ -16,15 +17,7 @@ import { DecodingOptions } from '../decoding/decoding-options';
 import { findOrPrepare } from '../prepare/model-preparer';
 import { OnnxEngine } from './onnx-engine';
 
-const OPTIONS: DecodingOptions = {
-  maxNewTokens: 64,
-  minNewTokens: 64,
-  numBeams: 4,
-  lengthPenalty: 1,
-  earlyStopping: false,
-  noRepeatNgramSize: 0,
-  repetitionPenalty: 1,
-};
+const OPTIONS = decodingOptions({ maxNewTokens: 64, minNewTokens: 64, numBeams: 4 });
 
 type Outcome = { result: EngineResult } | { error: Error } | { cancelled: true };
 
