@@ -151,10 +151,10 @@ describe('Hugging Face-compatible route (tiny model, real clients)', () => {
   });
 
   describe('the wire', () => {
-    it('answers a raw body with a list, unless the client is @huggingface/inference', async () => {
+    it('answers a raw body with a list, unless the client is @huggingface/inference or a browser', async () => {
       const list = await request(http).post(`/models/${served}`).send(CHINA).expect(200);
       expect(list.body).toEqual([{ generated_text: expected }]);
-      expect(list.headers.vary).toBe('User-Agent');
+      expect(list.headers.vary).toBe('User-Agent, Sec-Fetch-Mode');
       expect(list.headers['server-timing']).toMatch(/total;dur=/);
       const object = await request(http)
         .post(`/models/${served}`)
@@ -162,6 +162,12 @@ describe('Hugging Face-compatible route (tiny model, real clients)', () => {
         .send(CHINA)
         .expect(200);
       expect(object.body).toEqual({ generated_text: expected });
+      const fromBrowser = await request(http)
+        .post(`/models/${served}`)
+        .set('Sec-Fetch-Mode', 'cors')
+        .send(CHINA)
+        .expect(200);
+      expect(fromBrowser.body).toEqual({ generated_text: expected });
     });
 
     it('takes JSON {inputs, parameters}, base64 or a data URL', async () => {

@@ -12,7 +12,17 @@ describe('Hugging Face answers', () => {
     [undefined, 'list'],
     ['not-@huggingface/inference/1', 'list'],
   ])('answers User-Agent %s with the %s shape', (userAgent, shape) => {
-    expect(hfShape(userAgent)).toBe(shape);
+    expect(hfShape({ 'user-agent': userAgent })).toBe(shape);
+  });
+
+  it.each([
+    ['cors', 'object'],
+    ['same-origin', 'object'],
+    ['no-cors', 'object'],
+    [undefined, 'list'],
+  ])('answers a browser fetch (Sec-Fetch-Mode %s) with the %s shape', (mode, shape) => {
+    const chromium = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0.0.0';
+    expect(hfShape({ 'user-agent': chromium, 'sec-fetch-mode': mode })).toBe(shape);
   });
 
   it('maps a caption to either shape', () => {

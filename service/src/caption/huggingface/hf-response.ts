@@ -13,15 +13,22 @@ export interface HfGeneratedText {
  */
 export type HfShape = 'list' | 'object';
 
+/** The request headers the shape depends on (sent back in `Vary`). */
+export const HF_SHAPE_HEADERS = ['User-Agent', 'Sec-Fetch-Mode'] as const;
+
 /**
  * Which shape a request gets. Both clients send `Accept: *\/*` and the same body, so content
  * negotiation cannot tell them apart; the JavaScript client names itself in User-Agent
  * (`@huggingface/inference/<version>`), and RFC 9110 section 10.1.5 lets a server use User-Agent
- * to "tailor responses to avoid particular user agent limitations". That client gets the
- * object; everyone else gets the list, the pipeline's own shape.
+ * to "tailor responses to avoid particular user agent limitations". In a browser that name never
+ * arrives (Chromium sends its own User-Agent whatever fetch sets), but every browser's fetch
+ * carries `Sec-Fetch-Mode`, which Python clients never send, and the one official client that
+ * runs in a browser is the JavaScript one. Either gets the object; everyone else the list, the
+ * pipeline's own shape.
  */
-export function hfShape(userAgent: string | undefined): HfShape {
-  return /(^|[\s;(])@huggingface\/inference\//.test(userAgent ?? '') ? 'object' : 'list';
+export function hfShape(headers: { 'user-agent'?: string; 'sec-fetch-mode'?: string }): HfShape {
+  if (/(^|[\s;(])@huggingface\/inference\//.test(headers['user-agent'] ?? '')) return 'object';
+  return headers['sec-fetch-mode'] === undefined ? 'list' : 'object';
 }
 
 export function toHfAnswer(

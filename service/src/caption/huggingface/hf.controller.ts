@@ -22,7 +22,7 @@ import { DecodingOptions } from '../engine/caption-engine';
 import { setServerTiming } from '../timing/server-timing';
 import { HfBodyInterceptor, HfRequest } from './hf-body.interceptor';
 import { HfRequestGuard } from './hf-request.guard';
-import { HfGeneratedText, hfShape, toHfAnswer } from './hf-response';
+import { HfGeneratedText, HF_SHAPE_HEADERS, hfShape, toHfAnswer } from './hf-response';
 import { ApiHuggingFaceRoute } from './hf.openapi';
 
 const HfImage = createParamDecorator((_: unknown, context: ExecutionContext): Buffer => {
@@ -80,8 +80,8 @@ export class HuggingFaceController {
   ): Promise<HfGeneratedText | HfGeneratedText[]> {
     const answer = await this.captions.caption(image, options, admission);
     setServerTiming(response, answer);
-    // The shape follows User-Agent (see hfShape).
-    response.vary('User-Agent');
-    return toHfAnswer(answer, hfShape(request.headers['user-agent']));
+    // The shape follows User-Agent and Sec-Fetch-Mode (see hfShape).
+    for (const header of HF_SHAPE_HEADERS) response.vary(header);
+    return toHfAnswer(answer, hfShape(request.headers));
   }
 }

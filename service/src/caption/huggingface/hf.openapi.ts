@@ -14,7 +14,10 @@ const TIMING = {
     description: 'queue, image decode, encoder, decoding and total durations (ms).',
     schema: { type: 'string' },
   },
-  Vary: { description: 'User-Agent: the shape depends on it.', schema: { type: 'string' } },
+  Vary: {
+    description: 'User-Agent, Sec-Fetch-Mode: the shape depends on them.',
+    schema: { type: 'string' },
+  },
 };
 
 /** The answer in either shape, and the options as query parameters. */
