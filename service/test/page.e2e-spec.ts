@@ -171,6 +171,34 @@ describe('the page at / in Chromium (tiny model, e2e)', () => {
     await expect(page.textContent('#decoding')).resolves.toContain('max new tokens5');
   });
 
+  it('shows the confidence and the ranked captions when it asks for several', async () => {
+    await open();
+    await page.locator('#options summary').click();
+    await page.fill('#option-num_return_sequences', '2');
+    await page.setInputFiles('#image', CHINA);
+    await page.click('#submit');
+    await page.locator('#result').waitFor();
+    const form = new FormData();
+    form.append('file', new Blob([readFileSync(CHINA)]), 'china.jpg');
+    const response = await fetch(`${url}/caption?num_return_sequences=2`, {
+      method: 'POST',
+      body: form,
+    });
+    const api = (await response.json()) as {
+      confidence: number;
+      captions: { caption: string; confidence: number }[];
+    };
+    expect(api.captions).toHaveLength(2);
+    const percent = (c: number): string => `${(c * 100).toFixed(1)} %`;
+    await expect(page.textContent('#confidence')).resolves.toBe(
+      `Confidence: ${percent(api.confidence)}`,
+    );
+    await expect(page.locator('#alternative-list li').allTextContents()).resolves.toEqual(
+      api.captions.map((c) => `${c.caption} (confidence ${percent(c.confidence)})`),
+    );
+    await page.screenshot({ path: join(SHOTS, 'ranked.png'), fullPage: true });
+  });
+
   it('captions an image dropped on the drop zone', async () => {
     await open();
     // What a drag from the desktop delivers: a drop event whose DataTransfer holds the file

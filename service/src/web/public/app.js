@@ -3,7 +3,7 @@
 // Plain browser JavaScript served as a file (no build step, no inline code, so the page's
 // Content-Security-Policy can forbid inline scripts). The decoding options, their ranges and
 // defaults come from the service's own OpenAPI document, so new options and DEFAULT_NUM_BEAMS
-// show up here without touching this file. One file of about 370 lines, in sections, rather
+// show up here without touching this file. One file of about 390 lines, in sections, rather
 // than modules: the page then needs no bundler and no load-order rules.
 'use strict';
 
