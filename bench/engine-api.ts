@@ -4,6 +4,7 @@
  */
 import type * as ort from 'onnxruntime-node';
 import { loadConfig } from '../service/src/config/app-config';
+import { memoryBudget } from '../service/src/common/memory-budget';
 import { ENVIRONMENT_VARIABLES, parseEnvironment } from '../service/src/config/environment';
 import { cpuBudget } from '../service/src/common/cpu-budget';
 import {
@@ -43,6 +44,7 @@ export {
   cpuBudget,
   findOrPrepare,
   loadConfig,
+  memoryBudget,
   normalizePixels,
   onnxFileName,
   parseEnvironment,

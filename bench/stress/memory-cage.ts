@@ -8,6 +8,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { memoryBudget } from '../engine-api';
 
 export interface MemoryCage {
   kind: 'cgroup v2' | 'cgroup v1' | 'none';
@@ -125,13 +126,13 @@ export function createMemoryCage(limitBytes: number, disabled = false): MemoryCa
 }
 
 /**
- * What a process would read as its memory limit at the usual in-container paths: in a pod the
- * cgroup namespace makes these its own limit; a host without cgroup namespaces shows the root.
+ * The memory budget the service derives for itself (its own code, reading the service process's
+ * /proc/<pid>/cgroup in place of /proc/self/cgroup), so the report shows whether the service saw
+ * the cage's limit or sized its buffers for the whole machine.
  */
-export function limitVisibleAtStandardPaths(): string {
-  const v2 = read('/sys/fs/cgroup/memory.max')?.trim();
-  if (v2 !== undefined) return `/sys/fs/cgroup/memory.max = ${v2}`;
-  const v1 = read('/sys/fs/cgroup/memory/memory.limit_in_bytes')?.trim();
-  if (v1 !== undefined) return `/sys/fs/cgroup/memory/memory.limit_in_bytes = ${v1}`;
-  return 'no cgroup memory limit file at the standard paths';
+export function budgetSeenByService(pid: number): string {
+  const bytes = memoryBudget((path) =>
+    readFileSync(path === '/proc/self/cgroup' ? `/proc/${pid}/cgroup` : path, 'utf8'),
+  );
+  return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 }

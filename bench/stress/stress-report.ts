@@ -37,13 +37,18 @@ export interface StressResult {
   pod: PodSettings;
   settings: ServiceSettings;
   cage: { kind: string; limitBytes: number; reason?: string };
-  limitSeenByService: string;
+  /** MEMORY_BUDGET_BYTES as the service derives it from its own cgroup, when not set. */
+  budgetSeenByService: string;
+  /** The allocator the service ran with. */
+  allocator: string;
   idleRssMb: number;
   idleSmallSeconds: number[];
   peakRssMb: number;
   afterRssMb: number;
   outcomes: Outcome[];
   livenessMs: number[];
+  /** The service's own longest event-loop delay during the burst (its /metrics), if read. */
+  eventLoopMaxMs?: number;
   burstSeconds: number;
   alive: boolean;
   afterCaption?: Outcome;
@@ -183,7 +188,7 @@ export function stressReport(r: StressResult): string {
     r.cage.kind === 'none'
       ? `memory limit NOT imposed (${r.cage.reason}): an OOM kill cannot happen here, read peak RSS against the limit`
       : `memory limit ${(r.cage.limitBytes / 2 ** 30).toFixed(1)} GiB${imposed} imposed with a ${r.cage.kind}; cgroup peak ${((r.cgroupPeakBytes ?? NaN) / 2 ** 20).toFixed(0)} MB ` +
-        `(page cache included), OOM kills ${r.oomKills ?? '?'}; the service's view at the standard path: ${r.limitSeenByService}`;
+        `(page cache included), OOM kills ${r.oomKills ?? '?'}; memory budget the service derives from its cgroup: ${r.budgetSeenByService}; allocator ${r.allocator}`;
   const declared = Object.entries(r.settings.all)
     .filter(([k]) => !/DIR|HUB_URL|HOST|PORT|MODEL_ID/.test(k))
     .map(([k, v]) => `${k}=${String(v)}`)
@@ -206,7 +211,7 @@ export function stressReport(r: StressResult): string {
         ),
       )}, ` +
       `max ${s(Math.max(...smalls.map((o) => (o.status === undefined ? Infinity : o.seconds))))}`,
-    `  /health/live during the burst: ${r.livenessMs.length} probes, p99 ${percentile(r.livenessMs, 99).toFixed(1)} ms, max ${livenessMax.toFixed(1)} ms`,
+    `  /health/live during the burst (probed from a thread of its own): ${r.livenessMs.length} probes, p99 ${percentile(r.livenessMs, 99).toFixed(1)} ms, max ${livenessMax.toFixed(1)} ms; the service's longest event-loop delay ${r.eventLoopMaxMs === undefined ? 'not read' : `${r.eventLoopMaxMs.toFixed(1)} ms`}`,
     '',
     groupTable(r.outcomes),
     '',

@@ -6,15 +6,15 @@
  * normal caption is sent every 2 s and /health/live is polled. Prints memory, statuses, times
  * and each target of the issue met or not. BENCH_QUICK=1 sends a smaller burst.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseEnvironment } from '../engine-api';
-import { probeLiveness } from '../http/load';
+import { probeLivenessOffThread } from '../http/liveness-probe';
 import { modelDirFor } from '../model-files';
 import { Started, log, peakRssMb, rssMb, sampleRss, startAndWait, stop } from '../processes';
 import { BENCH_DIR, PORT_BASE, ROOT, SHARED } from '../settings';
-import { createMemoryCage, limitVisibleAtStandardPaths } from './memory-cage';
+import { budgetSeenByService, createMemoryCage } from './memory-cage';
 import { quantity, readPodSettings } from './pod-settings';
 import { Outcome, Upload, send } from './stress-client';
 import { distinctCopy, stressImages } from './stress-images';
@@ -31,6 +31,13 @@ async function main(): Promise<void> {
     PORT: String(port),
     HOST: '127.0.0.1',
   };
+  // The image preloads jemalloc (Dockerfile); so does this run where Debian's libjemalloc2 is
+  // installed, else the report says the service ran on glibc malloc.
+  const jemalloc = `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/libjemalloc.so.2`;
+  const allocator = existsSync(jemalloc)
+    ? 'jemalloc (preloaded, as in the image)'
+    : 'glibc malloc (the image preloads jemalloc: apt-get install libjemalloc2 to run as it does)';
+  if (existsSync(jemalloc)) environment.LD_PRELOAD = jemalloc;
   const settings = serviceSettings(parseEnvironment(environment));
   const images = await stressImages(join(BENCH_DIR, 'stress'));
   // Each small caption is a distinct copy, so the response cache cannot answer it.
@@ -86,28 +93,32 @@ async function main(): Promise<void> {
     );
 
     const rss = sampleRss(pid);
-    const liveness = probeLiveness({
-      name: 'ours',
-      baseUrl: `http://127.0.0.1:${port}`,
-      livenessPath: '/health/live',
-      captionRequest: () => {
-        throw new Error('unused');
-      },
-    });
-    log(`burst: ${uploads.length} uploads at once (${JSON.stringify(PLAN)})`);
+    const liveness = probeLivenessOffThread(`http://127.0.0.1:${port}/health/live`);
+    await eventLoopDelayMaxMs(port); // a scrape resets prom-client's event-loop delay histogram
+    log(`burst: ${uploads.length} uploads, the slow ones 0.5 s ahead (${JSON.stringify(PLAN)})`);
     const t0 = performance.now();
-    const pending = uploads.map((u) => send(port, u, t0, PLAN.capSeconds));
+    // The 1 byte/s uploads go half a second ahead, so they hold intake slots as an attacker's
+    // would: sent amid the burst they met a full intake, got 429 at once, and the body timeout
+    // (408) was never exercised (first full run).
+    const trickle = (u: (typeof uploads)[number]): boolean => u.pace === 'one-byte-per-second';
+    const pending = uploads.filter(trickle).map((u) => send(port, u, t0, PLAN.capSeconds));
+    await new Promise((r) => setTimeout(r, 500));
+    const rest = uploads.filter((u) => !trickle(u));
+    pending.push(...rest.map((u) => send(port, u, t0, PLAN.capSeconds)));
     const smalls: Promise<Outcome>[] = [];
     const ticker = setInterval(
       () => smalls.push(send(port, small(), t0, PLAN.capSeconds)),
       SMALL_EVERY_SECONDS * 1000,
     );
-    const firm = pending.filter((_, i) => uploads[i].pace === 'whole');
+    const firm = pending
+      .slice(pending.length - rest.length)
+      .filter((_, i) => rest[i].pace === 'whole');
     await Promise.all(firm);
     clearInterval(ticker);
     const outcomes = [...(await Promise.all(pending)), ...(await Promise.all(smalls))];
     const burstSeconds = (performance.now() - t0) / 1000;
     const livenessMs = await liveness.stop();
+    const eventLoopMaxMs = await eventLoopDelayMaxMs(port);
     await new Promise((r) => setTimeout(r, 5000));
     const samples = rss.stop();
     const alive = service.exit === undefined;
@@ -119,7 +130,8 @@ async function main(): Promise<void> {
       pod,
       settings,
       cage: { kind: cage.kind, limitBytes: cage.limitBytes, reason: cage.reason },
-      limitSeenByService: limitVisibleAtStandardPaths(),
+      budgetSeenByService: budgetSeenByService(pid),
+      allocator,
       idleRssMb,
       idleSmallSeconds: idle.map((o) => o.seconds),
       // The kernel's high-water mark also catches a spike between two samples.
@@ -127,6 +139,7 @@ async function main(): Promise<void> {
       afterRssMb,
       outcomes,
       livenessMs,
+      eventLoopMaxMs,
       burstSeconds,
       alive,
       afterCaption: after,
@@ -161,3 +174,14 @@ main().catch((error: Error) => {
   process.stderr.write(`stress bench failed: ${error.stack ?? error.message}\n`);
   process.exit(1);
 });
+
+/**
+ * The longest the service's event loop was held since the last scrape, from its own /metrics
+ * (prom-client's monitorEventLoopDelay max, reset on each scrape): what delays a probe inside the
+ * service, apart from the network and the client.
+ */
+async function eventLoopDelayMaxMs(port: number): Promise<number | undefined> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const max = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
+  return max ? Number(max[1]) * 1000 : undefined;
+}
