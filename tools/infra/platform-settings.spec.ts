@@ -10,7 +10,7 @@ let root: string;
 
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'platform-settings-'));
-  for (const p of ['gitops', 'ansible', 'Jenkinsfile', 'jenkins', 'platform.yaml']) {
+  for (const p of ['gitops', 'ansible', 'terraform', 'Jenkinsfile', 'jenkins', 'platform.yaml']) {
     cpSync(join(REPO, p), join(root, p), { recursive: true });
   }
 });
@@ -72,6 +72,26 @@ describe('platform settings', () => {
         /^gitops\/apps\/caption-service\/overlays\/staging\/kustomization\.yaml: has "caption-staging\.example\.com" where platform\.yaml's hosts\.captionStaging says "caption\.staging\.example\.com"/,
       ),
     ]);
+  });
+
+  it("ties the agents' NetworkPolicy to the Jenkins subnet Terraform makes", () => {
+    edit('platform.yaml', 'jenkinsSubnet: 10.40.0.0/24', 'jenkinsSubnet: 10.50.0.0/24');
+    expect(settingsProblems(root)).toEqual([
+      expect.stringMatching(
+        /^terraform\/variables\.tf: has "10\.40\.0\.0\/24" where platform\.yaml's jenkinsSubnet says "10\.50\.0\.0\/24"/,
+      ),
+      expect.stringMatching(
+        /^gitops\/ci-agents\/namespace\/networkpolicy\.yaml: has "10\.40\.0\.0\/24" where platform\.yaml's jenkinsSubnet/,
+      ),
+    ]);
+    expect(applySettings(root).sort()).toEqual([
+      'gitops/ci-agents/namespace/networkpolicy.yaml',
+      'terraform/variables.tf',
+    ]);
+    expect(readFileSync(join(root, 'terraform/variables.tf'), 'utf8')).toContain(
+      'default     = "10.50.0.0/24"',
+    );
+    expect(settingsProblems(root)).toEqual([]);
   });
 
   it('refuses a host outside the DNS domain Terraform manages', () => {

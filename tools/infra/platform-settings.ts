@@ -1,5 +1,5 @@
 // platform.yaml is the one place a fork makes the platform its own (repository, hosts, registry,
-// project, load-balancer address, ACME e-mail). Each value is copied into the files that use it;
+// project, load-balancer address, ACME e-mail, Jenkins subnet). Each value is copied into the files that use it;
 // this table says where, so `npm run platform:configure` can write them and validate:infra
 // (check platform-settings) can prove every copy still matches.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,7 @@ export interface PlatformSettings {
     alertmanager: string;
   };
   acmeEmail: string;
+  jenkinsSubnet: string;
 }
 
 /** One copy of a setting: how to read every occurrence in a file and how to write them. */
@@ -92,6 +93,18 @@ export const PLACES: Place[] = [
     value: (s) => s.acmeEmail,
   },
   {
+    file: 'terraform/variables.tf',
+    at: /variable "ci_subnet_cidr" \{[^}]*?default\s*=\s*"([^"]+)"/g,
+    setting: 'jenkinsSubnet',
+    value: (s) => s.jenkinsSubnet,
+  },
+  {
+    file: 'gitops/ci-agents/namespace/networkpolicy.yaml',
+    at: 'spec.egress.1.to.0.ipBlock.cidr',
+    setting: 'jenkinsSubnet',
+    value: (s) => s.jenkinsSubnet,
+  },
+  {
     file: 'gitops/ingress/values.yaml',
     at: 'controller.service.loadBalancerIP',
     setting: 'ingressAddress',
@@ -159,6 +172,7 @@ export function readSettings(root: string): PlatformSettings {
     'ingressAddress',
     'dnsDomain',
     'acmeEmail',
+    'jenkinsSubnet',
   ] as const) {
     if (typeof s?.[key] !== 'string' || !s[key]) {
       throw new Error(`platform.yaml: ${key} is not set`);
