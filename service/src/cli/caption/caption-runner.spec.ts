@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { Attempt, Captioner } from './captioner';
 import { CaptionRecord } from './caption-output';
 import { captionFiles, isRetryable, retryWaitSeconds } from './caption-runner';
@@ -102,6 +103,40 @@ describe('captionFiles', () => {
     };
     const { records } = await run(captioner, ['x.jpg']);
     expect(records[0].problem).toMatchObject({ code: 'unreadable_file', detail: /EACCES/ });
+  });
+
+  it('gives each attempt a signal of its own, aborted with the run, leaving none of its listeners', async () => {
+    const run = new AbortController();
+    const given: AbortSignal[] = [];
+    const captioner: Captioner = {
+      open: async () => undefined,
+      close: async () => undefined,
+      caption: async (file, signal) => {
+        given.push(signal);
+        // As the stages of a caption do: each listens to the signal it is given.
+        for (let i = 0; i < 5; i++) signal.addEventListener('abort', () => undefined);
+        if (file === 'last') {
+          run.abort();
+          throw new Error('aborted');
+        }
+        return ok(file);
+      },
+    };
+    const files = [...Array.from({ length: 8 }, (_, i) => `f${i}`), 'last'];
+    await captionFiles(
+      files,
+      captioner,
+      { concurrency: 4, retries: 0 },
+      {
+        signal: run.signal,
+        onRecord: () => undefined,
+      },
+    );
+    expect(given).toHaveLength(9);
+    expect(given).not.toContain(run.signal);
+    expect(given.at(-1)?.aborted).toBe(true);
+    expect(given.slice(0, 8).every((s) => !s.aborted)).toBe(true);
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
   });
 
   it('stops taking images when aborted, without records for the unfinished', async () => {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Attempt, Captioner } from './captioner';
 import { CaptionRecord } from './caption-output';
@@ -62,9 +63,26 @@ export async function captionFiles(
   const signal = hooks.signal ?? new AbortController().signal;
   let next = 0;
 
+  // Each attempt gets a signal of its own, linked to the run's and unlinked when it ends: every
+  // stage of a caption (decode gate, intake, queue) listens to the signal it is given, so one
+  // shared signal collected concurrency x stages listeners (Node warned at 11 with 4 lanes).
+  // The run's signal then holds one link and one retry wait per lane at most.
+  setMaxListeners(2 * settings.concurrency + 4, signal);
+  const attemptOnce = async (path: string): Promise<Attempt> => {
+    const own = new AbortController();
+    const forward = (): void => own.abort(signal.reason);
+    if (signal.aborted) forward();
+    signal.addEventListener('abort', forward, { once: true });
+    try {
+      return await captioner.caption(path, own.signal);
+    } finally {
+      signal.removeEventListener('abort', forward);
+    }
+  };
+
   const one = async (path: string): Promise<CaptionRecord> => {
     for (let attempts = 1; ; attempts++) {
-      const attempt = await captioner.caption(path, signal);
+      const attempt = await attemptOnce(path);
       if (attempt.ok) return { path, attempts, answer: attempt.body };
       if (attempts > settings.retries || !isRetryable(attempt)) {
         return { path, attempts, problem: attempt.problem };
