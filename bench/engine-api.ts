@@ -4,6 +4,7 @@
  */
 import type * as ort from 'onnxruntime-node';
 import { loadConfig } from '../service/src/config/app-config';
+import { ownCgroups } from '../service/src/common/cgroup';
 import { memoryBudget } from '../service/src/common/memory-budget';
 import { ENVIRONMENT_VARIABLES, parseEnvironment } from '../service/src/config/environment';
 import { cpuBudget } from '../service/src/common/cpu-budget';
@@ -47,6 +48,7 @@ export {
   memoryBudget,
   normalizePixels,
   onnxFileName,
+  ownCgroups,
   parseEnvironment,
   proveAgainstStock,
   readModelSpec,

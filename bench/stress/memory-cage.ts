@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { memoryBudget } from '../engine-api';
+import { memoryBudget, ownCgroups } from '../engine-api';
 
 export interface MemoryCage {
   kind: 'cgroup v2' | 'cgroup v1' | 'none';
@@ -32,15 +32,11 @@ function read(path: string): string | undefined {
   }
 }
 
-/** Our own cgroup in a hierarchy, from /proc/self/cgroup ("0::/x" for v2, "N:memory:/x" for v1). */
+/** Our own cgroup in a hierarchy (the service's parser of /proc/self/cgroup). */
 function ownCgroup(version: 'v2' | 'v1'): string | undefined {
-  for (const line of (read('/proc/self/cgroup') ?? '').split('\n')) {
-    const [, controllers, path] = line.split(':');
-    if (path === undefined) continue;
-    if (version === 'v2' && controllers === '' && line.startsWith('0::')) return path;
-    if (version === 'v1' && controllers.split(',').includes('memory')) return path;
-  }
-  return undefined;
+  return ownCgroups(read('/proc/self/cgroup') ?? '').find(({ controllers }) =>
+    version === 'v2' ? controllers.length === 0 : controllers.includes('memory'),
+  )?.path;
 }
 
 function inside(path: string) {
