@@ -34,10 +34,11 @@ async function main(): Promise<void> {
   // The image preloads jemalloc (Dockerfile); so does this run where Debian's libjemalloc2 is
   // installed, else the report says the service ran on glibc malloc.
   const jemalloc = `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/libjemalloc.so.2`;
-  const allocator = existsSync(jemalloc)
+  const hasJemalloc = existsSync(jemalloc);
+  if (hasJemalloc) environment.LD_PRELOAD = jemalloc;
+  const allocator = hasJemalloc
     ? 'jemalloc (preloaded, as in the image)'
     : 'glibc malloc (the image preloads jemalloc: apt-get install libjemalloc2 to run as it does)';
-  if (existsSync(jemalloc)) environment.LD_PRELOAD = jemalloc;
   const settings = serviceSettings(parseEnvironment(environment));
   const images = await stressImages(join(BENCH_DIR, 'stress'));
   // Each small caption is a distinct copy, so the response cache cannot answer it.
@@ -101,18 +102,17 @@ async function main(): Promise<void> {
     // would: sent amid the burst they met a full intake, got 429 at once, and the body timeout
     // (408) was never exercised (first full run).
     const trickle = (u: (typeof uploads)[number]): boolean => u.pace === 'one-byte-per-second';
-    const pending = uploads.filter(trickle).map((u) => send(port, u, t0, PLAN.capSeconds));
+    const trickling = uploads.filter(trickle).map((u) => send(port, u, t0, PLAN.capSeconds));
     await new Promise((r) => setTimeout(r, 500));
     const rest = uploads.filter((u) => !trickle(u));
-    pending.push(...rest.map((u) => send(port, u, t0, PLAN.capSeconds)));
+    const burst = rest.map((u) => send(port, u, t0, PLAN.capSeconds));
+    const pending = [...trickling, ...burst];
     const smalls: Promise<Outcome>[] = [];
     const ticker = setInterval(
       () => smalls.push(send(port, small(), t0, PLAN.capSeconds)),
       SMALL_EVERY_SECONDS * 1000,
     );
-    const firm = pending
-      .slice(pending.length - rest.length)
-      .filter((_, i) => rest[i].pace === 'whole');
+    const firm = burst.filter((_, i) => rest[i].pace === 'whole');
     await Promise.all(firm);
     clearInterval(ticker);
     const outcomes = [...(await Promise.all(pending)), ...(await Promise.all(smalls))];
