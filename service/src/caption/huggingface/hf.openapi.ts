@@ -8,6 +8,7 @@ import { ApiCaptionOptions, setNumBeamsDefault } from '../caption.openapi';
 import { CaptionOptionsDto } from '../dto/caption-options.dto';
 import { ACCEPTED_MEDIA_TYPES } from '../image/image-format';
 import { HfGeneratedTextDto, HfImageToTextRequestDto, HfParametersDto } from './hf.dto';
+import { HF_SHAPE_HEADERS } from './hf-response';
 
 const TIMING = {
   'Server-Timing': {
@@ -15,7 +16,7 @@ const TIMING = {
     schema: { type: 'string' },
   },
   Vary: {
-    description: 'User-Agent, Sec-Fetch-Mode: the shape depends on them.',
+    description: `${HF_SHAPE_HEADERS.join(', ')}: the shape depends on them.`,
     schema: { type: 'string' },
   },
 };
