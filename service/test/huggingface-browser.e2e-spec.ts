@@ -10,13 +10,13 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { Server, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { basename, extname, join, normalize, resolve } from 'node:path';
-import { Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import request from 'supertest';
 import { ModelLoaderService } from '../src/caption/model-loader.service';
 import { bootApp, testConfig } from './support/app';
+import { launchChromium } from './support/chromium';
 import { PHOTOS, TINY_MODEL, copyModel } from './support/fixtures';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const NODE_MODULES = resolve(__dirname, '..', '..', 'node_modules');
 const CHINA = readFileSync(join(PHOTOS, 'china.jpg'));
 /** The client and the two packages it imports by name, as the browser resolves them. */
@@ -58,11 +58,7 @@ describe('@huggingface/inference in Chromium, from another origin (tiny model, e
   let expected: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `no Chromium at ${CHROMIUM}: apt-get install chromium (listed in .ci/apt-web.txt), or set CHROMIUM_PATH`,
-      );
-    }
+    browser = await launchChromium();
     site = browserAppSite();
     await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
     siteOrigin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
@@ -80,12 +76,6 @@ describe('@huggingface/inference in Chromium, from another origin (tiny model, e
         .send(CHINA)
         .expect(200)
     ).body.caption;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 120_000,
-      chromiumSandbox: false,
-      args: ['--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
   }, 180_000);
 
   afterAll(async () => {

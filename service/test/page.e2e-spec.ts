@@ -4,18 +4,18 @@
  * .test-output/page/ (git-ignored; CI keeps them as artifacts).
  */
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Server, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Browser, Page, chromium } from 'playwright-core';
+import { Browser, Page } from 'playwright-core';
 import { ModelLoaderService } from '../src/caption/model-loader.service';
 import { BEAM_SEARCH_ONLY_OPTIONS } from '../src/openapi';
 import { bootApp, testConfig } from './support/app';
+import { launchChromium } from './support/chromium';
 import { PHOTOS, TINY_MODEL } from './support/fixtures';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = resolve(__dirname, '..', '..', '.test-output', 'page');
 const CHINA = join(PHOTOS, 'china.jpg');
 // Not the seed's 4: proves the page reads the default from the service.
@@ -42,11 +42,7 @@ describe('the page at / in Chromium (tiny model, e2e)', () => {
   }
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `no Chromium at ${CHROMIUM}: apt-get install chromium (listed in .ci/apt-web.txt), or set CHROMIUM_PATH`,
-      );
-    }
+    browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
     cacheDir = mkdtempSync(join(tmpdir(), 'page-cache-'));
     app = await bootApp(
@@ -67,20 +63,6 @@ describe('the page at / in Chromium (tiny model, e2e)', () => {
     imageUrl = `http://127.0.0.1:${(imageSite.address() as AddressInfo).port}/china.jpg`;
     await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 120_000,
-      // Playwright already starts Chromium on a fresh temporary profile (its own --user-data-dir)
-      // and, as root, without the sandbox; the rest keeps an offline machine quiet.
-      chromiumSandbox: false,
-      args: [
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
     // Booting, warming the model and starting Chromium: well past the 60 s test timeout on a
     // loaded 2-core machine.
   }, 180_000);

@@ -5,16 +5,15 @@
  * the options, not the model.
  */
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { existsSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { ModelLoaderService } from '../src/caption/model-loader.service';
 import { bootApp, testConfig } from './support/app';
+import { launchChromium } from './support/chromium';
 import { FakeEngine } from './support/fake-engine';
 import { PHOTOS } from './support/fixtures';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OPERATION = '#operations-caption-CaptionController_caption';
 
 describe('Swagger UI in Chromium', () => {
@@ -23,26 +22,13 @@ describe('Swagger UI in Chromium', () => {
   let url: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
-    }
+    browser = await launchChromium();
     const engine = new FakeEngine();
     engine.autoComplete = true;
     app = await bootApp(testConfig({ MODEL_DIR: '/fake-model' }), engine);
     await app.get(ModelLoaderService).load();
     await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      chromiumSandbox: false,
-      args: [
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
   });
 
   afterAll(async () => {
